@@ -1,0 +1,388 @@
+"""Loads the contracts (schemas, rule catalogue, operations, error table, ambiguity register) and
+maps schema violations to rule IDs. Everything the suites and the reference server know about the
+API comes through here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import ipaddress
+import json
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from email_validator import EmailNotValidError, validate_email
+from referencing import Registry, Resource
+
+from cbconform.paths import contracts_dir
+
+SCHEMA_BASE = "https://cbconform.dev/contracts/"
+UNMAPPED = "SCHEMA-UNMAPPED"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: str
+    statement: str
+    source: str
+    group: str
+    area: str
+    operations: tuple[str, ...]
+    needs: str | None = None
+    ambiguity: str | None = None
+
+    @property
+    def page(self) -> str:
+        return self.source.split(" § ", 1)[0]
+
+    @property
+    def section(self) -> str:
+        return self.source.split(" § ", 1)[1] if " § " in self.source else ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    title: str
+    method: str
+    path: str
+    host: str
+    page: str
+    header_set: str
+    headers: tuple[str, ...]
+    success_status: int
+    response: str
+    error_statuses: tuple[int, ...]
+    request_body: str | None = None
+    path_params: str | None = None
+    resource_key: str | None = None
+    deprecated: bool = False
+
+
+@dataclass(frozen=True)
+class Reading:
+    name: str
+    says: str
+    value: Any = None
+    patch: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    id: str
+    question: str
+    default: str
+    rules: tuple[str, ...]
+    readings: tuple[Reading, ...]
+
+    def reading(self, name: str) -> Reading:
+        for reading in self.readings:
+            if reading.name == name:
+                return reading
+        names = ", ".join(r.name for r in self.readings)
+        raise ContractError(f"{self.id} has no reading {name!r}; choose one of: {names}")
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    status: int
+    type: str
+    codes: tuple[str, ...]
+    meaning: str
+    alternative_types: tuple[str, ...] = ()
+
+    def types(self) -> tuple[str, ...]:
+        return (self.type, *self.alternative_types)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way an instance breaks a contract, attributed to the rule whose constraint it breaks."""
+
+    rule_id: str
+    message: str
+    path: str = ""
+    field: str | None = None
+
+
+class ContractError(ValueError):
+    """The contracts, or a reading chosen for them, are not usable."""
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = jsonschema.FormatChecker()
+    generic_hostname = jsonschema.FormatChecker(["hostname"])
+
+    @checker.checks("email", raises=EmailNotValidError)
+    def is_email(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        validate_email(value, check_deliverability=False)
+        return True
+
+    @checker.checks("base64-email")
+    def is_base64_email(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+            validate_email(decoded, check_deliverability=False)
+        except (binascii.Error, UnicodeDecodeError, EmailNotValidError, ValueError):
+            return False
+        return True
+
+    @checker.checks("ip-or-hostname")
+    def is_ip_or_hostname(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        try:
+            ipaddress.ip_address(value)
+            return True
+        except ValueError:
+            return bool(value) and generic_hostname.conforms(value, "hostname")
+
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
+
+
+class Contracts:
+    """The contracts, with a reading chosen for each ambiguity."""
+
+    def __init__(self, root: Path, readings: Mapping[str, str] | None = None):
+        self.root = root
+        self._load_catalogue()
+        self._load_operations()
+        self._load_ambiguities(readings or {})
+        self._load_schemas()
+
+    # ------------------------------------------------------------------ loading
+
+    def _load_catalogue(self) -> None:
+        raw = _load_toml(self.root / "rules.toml")
+        self.groups: dict[str, dict[str, Any]] = raw["groups"]
+        self.needs: dict[str, str] = {name: entry["reason"] for name, entry in raw["needs"].items()}
+        self.rules: dict[str, Rule] = {}
+        for entry in raw["rule"]:
+            prefix = entry["id"].split("-", 1)[0]
+            group = self.groups.get(prefix)
+            if group is None:
+                raise ContractError(f"rule {entry['id']} has no group {prefix!r} in rules.toml")
+            if entry["id"] in self.rules:
+                raise ContractError(f"rule {entry['id']} is defined twice")
+            self.rules[entry["id"]] = Rule(
+                id=entry["id"],
+                level=entry["level"],
+                statement=entry["statement"],
+                source=entry["source"],
+                group=group["title"],
+                area=entry.get("area", group["area"]),
+                operations=tuple(entry.get("operations", group["operations"])),
+                needs=entry.get("needs"),
+                ambiguity=entry.get("ambiguity"),
+            )
+        self.pages = {page["id"]: page for page in _load_toml(self.root / "sources.toml")["page"]}
+
+    def _load_operations(self) -> None:
+        raw = _load_toml(self.root / "operations.toml")
+        self.header_sets: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in raw["header_sets"].items()}
+        self.operations: dict[str, Operation] = {}
+        for entry in raw["operation"]:
+            entry = dict(entry)
+            entry["headers"] = self.header_sets[entry["header_set"]]
+            entry["error_statuses"] = tuple(entry["error_statuses"])
+            self.operations[entry["id"]] = Operation(**entry)
+        self.error_table = [
+            ErrorRow(
+                status=row["status"],
+                type=row["type"],
+                codes=tuple(row["codes"]),
+                meaning=row["meaning"],
+                alternative_types=tuple(row.get("alternative_types", ())),
+            )
+            for row in _load_toml(self.root / "errors.toml")["error"]
+        ]
+
+    def _load_ambiguities(self, chosen: Mapping[str, str]) -> None:
+        self.ambiguities: dict[str, Ambiguity] = {}
+        for entry in _load_toml(self.root / "ambiguities.toml")["ambiguity"]:
+            readings = tuple(
+                Reading(name=r["name"], says=r["says"], value=r.get("value"), patch=tuple(r.get("patch", ())))
+                for r in entry["reading"]
+            )
+            self.ambiguities[entry["id"]] = Ambiguity(
+                id=entry["id"],
+                question=entry["question"],
+                default=entry["default"],
+                rules=tuple(entry["rules"]),
+                readings=readings,
+            )
+        unknown = set(chosen) - set(self.ambiguities)
+        if unknown:
+            raise ContractError(
+                f"no such ambiguity: {', '.join(sorted(unknown))} (see `cbconform ambiguities`)"
+            )
+        self.readings: dict[str, str] = {}
+        for amb in self.ambiguities.values():
+            name = chosen.get(amb.id, amb.default)
+            amb.reading(name)  # raises on an unknown reading
+            self.readings[amb.id] = name
+
+    def _load_schemas(self) -> None:
+        schema_dir = self.root / "schemas"
+        self.schemas: dict[str, dict[str, Any]] = {}
+        for path in sorted(schema_dir.rglob("*.json")):
+            name = path.relative_to(schema_dir).as_posix()
+            self.schemas[name] = json.loads(path.read_text(encoding="utf-8"))
+        for amb_id, name in self.readings.items():
+            for op in self.ambiguities[amb_id].reading(name).patch:
+                _apply_patch(self.schemas, op)
+        resources = [(SCHEMA_BASE + name, Resource.from_contents(s)) for name, s in self.schemas.items()]
+        self.registry: Registry = Registry().with_resources(resources)
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+
+    # ------------------------------------------------------------------ queries
+
+    def reading(self, ambiguity_id: str) -> Reading:
+        return self.ambiguities[ambiguity_id].reading(self.readings[ambiguity_id])
+
+    def operation(self, operation_id: str) -> Operation:
+        return self.operations[operation_id]
+
+    def rules_for(self, operation_id: str) -> list[Rule]:
+        return [r for r in self.rules.values() if "*" in r.operations or operation_id in r.operations]
+
+    def error_row(self, status: int) -> ErrorRow | None:
+        return next((row for row in self.error_table if row.status == status), None)
+
+    def header_schema(self, header: str) -> dict[str, Any]:
+        return self.schemas["request_headers.json"]["properties"][header]
+
+    def validator(self, name: str) -> jsonschema.Draft202012Validator:
+        if name not in self._validators:
+            self._validators[name] = jsonschema.Draft202012Validator(
+                self.schemas[name], registry=self.registry, format_checker=FORMAT_CHECKER
+            )
+        return self._validators[name]
+
+    def validate(self, name: str, instance: Any) -> list[Violation]:
+        """Every violation of schema `name` by `instance`, each attributed to a rule ID."""
+        seen: dict[tuple[str, str, str | None], Violation] = {}
+        for error in self.validator(name).iter_errors(instance):
+            for violation in self._attribute(name, error):
+                seen.setdefault((violation.rule_id, violation.path, violation.field), violation)
+        return list(seen.values())
+
+    def validate_header(self, header: str, value: str) -> list[Violation]:
+        return self.validate("request_headers.json", {header: value})
+
+    # ------------------------------------------------------------------ attribution
+
+    def _attribute(self, name: str, error: jsonschema.ValidationError) -> Iterator[Violation]:
+        innermost, final = self._walk(name, list(error.absolute_schema_path)[:-1], error.validator)
+        mapping = final.get("x-rules", {}).get(error.validator)
+        path = "/" + "/".join(str(p) for p in error.absolute_path)
+        if error.validator == "required" and isinstance(mapping, dict):
+            missing = [
+                f
+                for f in error.validator_value
+                if isinstance(error.instance, dict) and f not in error.instance
+            ]
+            for fld in missing:
+                yield Violation(mapping.get(fld, innermost or UNMAPPED), error.message, path, fld)
+            return
+        rule = mapping if isinstance(mapping, str) else final.get("x-rule") or innermost or UNMAPPED
+        yield Violation(rule, error.message, path, _field_of(error))
+
+    def _walk(self, name: str, segments: list[Any], keyword: str) -> tuple[str | None, dict[str, Any]]:
+        """Follows a schema path from the root of `name`, through $refs, to the node that holds the
+        failing keyword; returns the innermost `x-rule` passed on the way and that node."""
+        node: Any = self.schemas[name]
+        innermost = node.get("x-rule")
+        resolver = self.registry.resolver(base_uri=SCHEMA_BASE + name)
+        for segment in segments:
+            while isinstance(node, dict) and segment not in node and "$ref" in node:
+                resolved = resolver.lookup(node["$ref"])
+                node, resolver = resolved.contents, resolved.resolver
+                if node.get("x-rule"):
+                    innermost = node["x-rule"]
+            node = node[int(segment)] if isinstance(node, list) else node[segment]
+            if isinstance(node, dict) and node.get("x-rule"):
+                innermost = node["x-rule"]
+        while isinstance(node, dict) and keyword not in node and "$ref" in node:
+            resolved = resolver.lookup(node["$ref"])
+            node, resolver = resolved.contents, resolved.resolver
+            if isinstance(node, dict) and node.get("x-rule"):
+                innermost = node["x-rule"]
+        return innermost, node if isinstance(node, dict) else {}
+
+
+def _field_of(error: jsonschema.ValidationError) -> str | None:
+    """The request parameter or attribute an error is about, as an error body's `param` would name it."""
+    value = error.validator_value
+    if error.validator == "not" and isinstance(value, dict) and value.get("required"):
+        return value["required"][0]
+    if error.validator in ("not", "if", "then", "else", "allOf", "anyOf", "oneOf"):
+        return None
+    last = error.absolute_path[-1] if error.absolute_path else None
+    return last if isinstance(last, str) else None
+
+
+def _apply_patch(schemas: dict[str, dict[str, Any]], op: Mapping[str, Any]) -> None:
+    target = schemas[op["schema"]]
+    *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].lstrip("/").split("/")]
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    if op["op"] == "remove":
+        del target[last]
+    elif op["op"] in ("replace", "add"):
+        target[last] = copy.deepcopy(op["value"])
+    else:
+        raise ContractError(f"unsupported patch op {op['op']!r}")
+
+
+@lru_cache(maxsize=16)
+def _cached(root: str, readings: tuple[tuple[str, str], ...]) -> Contracts:
+    return Contracts(Path(root), dict(readings))
+
+
+def load(readings: Mapping[str, str] | None = None, root: Path | None = None) -> Contracts:
+    """The contracts under the chosen readings (defaults elsewhere); cached, so treat as read-only."""
+    return _cached(str(root or contracts_dir()), tuple(sorted((readings or {}).items())))
+
+
+def schema_rule_references(contracts: Contracts) -> dict[str, list[str]]:
+    """rule ID -> the schema locations (file#pointer/keyword) that name it."""
+    refs: dict[str, list[str]] = {}
+
+    def visit(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("x-rule"), str):
+                refs.setdefault(node["x-rule"], []).append(where)
+            for keyword, rule in node.get("x-rules", {}).items():
+                rules = rule.values() if isinstance(rule, dict) else [rule]
+                for r in rules:
+                    refs.setdefault(r, []).append(f"{where}/{keyword}")
+            for key, child in node.items():
+                if key not in ("x-rules", "x-rule"):
+                    visit(child, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                visit(child, f"{where}/{i}")
+
+    for name, schema in contracts.schemas.items():
+        visit(schema, f"{name}#")
+    return refs
