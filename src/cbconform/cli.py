@@ -1,4 +1,7 @@
-"""`cbconform`: one entry point; each command lives in its own module with `add_arguments` and `main`."""
+"""cbconform: conformance suite, reference server and reports for Chargebee's offer and order APIs.
+
+Each command lives in its own module with `add_arguments` and `main`; only the chosen one is imported.
+"""
 
 from __future__ import annotations
 
@@ -21,31 +24,23 @@ COMMANDS = {
 EXIT_USAGE = 2
 
 
-def _parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
-    parser = argparse.ArgumentParser(prog="cbconform", description=__doc__)
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="cbconform", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"cbconform {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    modules: dict[str, object] = {}
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    module = None
     for name, (module_name, help_text) in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        modules[name] = module
         command = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(command)
-    return parser, modules
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser, modules = _parser()
+        if name == chosen:  # import only what runs: `cbconform rules` needs no web server
+            module = importlib.import_module(module_name)
+            module.add_arguments(command)
     args = parser.parse_args(argv)
-    if not args.command:
+    if module is None:
         parser.print_help()
         return EXIT_USAGE
-    return int(modules[args.command].main(args) or 0)
+    return int(module.main(args) or 0)
 
 
 if __name__ == "__main__":

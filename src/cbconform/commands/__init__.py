@@ -1,0 +1,1 @@
+"""Small commands that only read the contracts."""

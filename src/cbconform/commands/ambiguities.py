@@ -1,0 +1,40 @@
+"""`cbconform ambiguities`: where the sources disagree, the reading enforced by default and the others."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from cbconform import contracts
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def main(args: argparse.Namespace) -> int:
+    c = contracts.load()
+    if args.format == "json":
+        rows = [
+            {
+                "id": a.id,
+                "question": a.question,
+                "default": a.default,
+                "rules": list(a.rules),
+                "readings": [{"name": r.name, "says": r.says, "value": r.value} for r in a.readings],
+            }
+            for a in c.ambiguities.values()
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    for amb in c.ambiguities.values():
+        print(f"{amb.id}  (rules: {', '.join(amb.rules)})\n  {amb.question}")
+        for reading in amb.readings:
+            marker = "*" if reading.name == amb.default else " "
+            print(f"  {marker} {reading.name:<16} {reading.says}")
+        others = [r.name for r in amb.readings if r.name != amb.default]
+        if others:
+            print(f"    switch: --reading {amb.id}={others[0]}")
+        print()
+    print("* = enforced by default")
+    return 0
