@@ -162,12 +162,17 @@ FORMAT_CHECKER = _format_checker()
 class Contracts:
     """The contracts, with a reading chosen for each ambiguity."""
 
-    def __init__(self, root: Path, readings: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        readings: Mapping[str, str] | None = None,
+        patches: tuple[Mapping[str, Any], ...] = (),
+    ):
         self.root = root
         self._load_catalogue()
         self._load_operations()
         self._load_ambiguities(readings or {})
-        self._load_schemas()
+        self._load_schemas(patches)
 
     # ------------------------------------------------------------------ loading
 
@@ -241,7 +246,7 @@ class Contracts:
             amb.reading(name)  # raises on an unknown reading
             self.readings[amb.id] = name
 
-    def _load_schemas(self) -> None:
+    def _load_schemas(self, extra_patches: tuple[Mapping[str, Any], ...]) -> None:
         schema_dir = self.root / "schemas"
         self.schemas: dict[str, dict[str, Any]] = {}
         for path in sorted(schema_dir.rglob("*.json")):
@@ -250,6 +255,8 @@ class Contracts:
         for amb_id, name in self.readings.items():
             for op in self.ambiguities[amb_id].reading(name).patch:
                 _apply_patch(self.schemas, op)
+        for op in extra_patches:
+            _apply_patch(self.schemas, op)
         resources = [(SCHEMA_BASE + name, Resource.from_contents(s)) for name, s in self.schemas.items()]
         self.registry: Registry = Registry().with_resources(resources)
         self._validators: dict[str, jsonschema.Draft202012Validator] = {}
@@ -333,6 +340,8 @@ class Contracts:
 def _field_of(error: jsonschema.ValidationError) -> str | None:
     """The request parameter or attribute an error is about, as an error body's `param` would name it."""
     value = error.validator_value
+    if error.validator == "required" and isinstance(error.instance, dict):
+        return next((f for f in value if f not in error.instance), None)
     if error.validator == "not" and isinstance(value, dict) and value.get("required"):
         return value["required"][0]
     if error.validator in ("not", "if", "then", "else", "allOf", "anyOf", "oneOf"):
@@ -354,14 +363,20 @@ def _apply_patch(schemas: dict[str, dict[str, Any]], op: Mapping[str, Any]) -> N
         raise ContractError(f"unsupported patch op {op['op']!r}")
 
 
-@lru_cache(maxsize=16)
-def _cached(root: str, readings: tuple[tuple[str, str], ...]) -> Contracts:
-    return Contracts(Path(root), dict(readings))
+@lru_cache(maxsize=64)
+def _cached(root: str, readings: tuple[tuple[str, str], ...], patches: str) -> Contracts:
+    return Contracts(Path(root), dict(readings), tuple(json.loads(patches)))
 
 
-def load(readings: Mapping[str, str] | None = None, root: Path | None = None) -> Contracts:
-    """The contracts under the chosen readings (defaults elsewhere); cached, so treat as read-only."""
-    return _cached(str(root or contracts_dir()), tuple(sorted((readings or {}).items())))
+def load(
+    readings: Mapping[str, str] | None = None,
+    root: Path | None = None,
+    patches: tuple[Mapping[str, Any], ...] = (),
+) -> Contracts:
+    """The contracts under the chosen readings (defaults elsewhere), with optional extra JSON Patch
+    operations (the reference server's validation faults); cached, so treat as read-only."""
+    key = tuple(sorted((readings or {}).items()))
+    return _cached(str(root or contracts_dir()), key, json.dumps(list(patches), sort_keys=True))
 
 
 def schema_rule_references(contracts: Contracts) -> dict[str, list[str]]:

@@ -12,8 +12,12 @@ from cbconform.contracts import Contracts, Rule
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--operation", help="only rules that apply to this operation id (see operations.toml)")
-    parser.add_argument("--area", help="only rules of this area (resources, lifecycle, headers, errors, orders)")
+    parser.add_argument(
+        "--operation", help="only rules that apply to this operation id (see operations.toml)"
+    )
+    parser.add_argument(
+        "--area", help="only rules of this area (resources, lifecycle, headers, errors, orders)"
+    )
     parser.add_argument("--level", choices=["MUST", "SHOULD"], help="only rules of this level")
     parser.add_argument("--format", choices=["text", "json"], default="text")
 

@@ -1,0 +1,77 @@
+"""The control plane for tests, served only when the server starts with admin on: the event log, the
+clock (freeze, set, advance) and a reset. Same Basic auth as the API."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from cbconform.server import auth, events, fulfillments
+from cbconform.server.errors import ApiError, error_response, invalid
+
+FEATURES = ["event-log", "clock", "reset"]
+
+
+def routes(state) -> list[Route]:
+    def guarded(handler):
+        async def endpoint(request: Request) -> JSONResponse:
+            try:
+                auth.check(request, state)
+                return JSONResponse(await handler(request))
+            except ApiError as error:
+                return error_response(error)
+
+        return endpoint
+
+    async def info(request: Request) -> dict:
+        return {
+            "features": FEATURES,
+            "readings": dict(state.contracts.readings),
+            "faults": sorted(state.config.faults),
+            "rate_limit": state.config.rate_limit,
+            "processing_delay": state.config.processing_delay,
+        }
+
+    async def event_log(request: Request) -> dict:
+        fulfillments.settle_due(state)
+        with state.store.transaction() as db:
+            return {"events": events.listing(db, request.query_params.get("fulfillment_id"))}
+
+    async def clock(request: Request) -> dict:
+        if request.method == "POST":
+            _set_clock(state, await request.body())
+        return {"now": state.clock.now(), "frozen": state.clock.frozen}
+
+    async def reset(request: Request) -> dict:
+        state.store.reset()
+        if state.limiter:
+            state.limiter.clear()
+        return {"reset": True}
+
+    return [
+        Route("/__admin", guarded(info), methods=["GET"]),
+        Route("/__admin/events", guarded(event_log), methods=["GET"]),
+        Route("/__admin/clock", guarded(clock), methods=["GET", "POST"]),
+        Route("/__admin/reset", guarded(reset), methods=["POST"]),
+    ]
+
+
+def _set_clock(state, raw: bytes) -> None:
+    try:
+        command = json.loads(raw or b"{}")
+    except ValueError:
+        raise invalid("The clock command is not JSON.") from None
+    if not isinstance(command, dict):
+        raise invalid("The clock command must be an object.")
+    now, advance, freeze = command.get("now"), command.get("advance"), command.get("freeze")
+    if any(v is not None and (not isinstance(v, int) or isinstance(v, bool)) for v in (now, advance)):
+        raise invalid("now and advance are whole seconds.")
+    if freeze is True or now is not None:
+        state.clock.freeze(now)
+    elif freeze is False:
+        state.clock.unfreeze()
+    if advance:
+        state.clock.advance(advance)

@@ -1,0 +1,114 @@
+"""The ASGI application: one pipeline for the five operations, answering both the grow and core paths.
+
+auth -> rate limit -> body -> headers -> parameters -> idempotency -> handler -> faults -> answer.
+Every failure on the way is a Chargebee-shaped error; nothing escapes as a 500 with a trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from cbconform.contracts import Operation
+from cbconform.server import admin, auth, faults, fulfillments, idempotency, offers, orders
+from cbconform.server.config import ServerConfig
+from cbconform.server.encoding import check_headers, check_params, read_body
+from cbconform.server.errors import ApiError, error_body
+from cbconform.server.state import ServerState
+
+log = logging.getLogger("cbconform.server")
+PREFIX = "/api/v2"
+
+HANDLERS = {
+    "personalized_offers": lambda s, p, path, r: offers.personalized_offers(s, p, r),
+    "create_offer_fulfillment": lambda s, p, path, r: fulfillments.create(s, p, r),
+    "retrieve_offer_fulfillment": lambda s, p, path, r: fulfillments.retrieve(s, path, r),
+    "update_offer_fulfillment": lambda s, p, path, r: fulfillments.update(s, path, p, r),
+    "create_order": lambda s, p, path, r: orders.create(s, p, r),
+}
+
+
+def create_app(config: ServerConfig | None = None) -> Starlette:
+    config = config or ServerConfig()
+    unknown = faults.unknown(config.faults)
+    if unknown:
+        raise ValueError(f"unknown fault(s): {', '.join(unknown)}; see `cbconform serve --list-faults`")
+    state = ServerState.build(config)
+    routes = _api_routes(state) + (admin.routes(state) if config.admin else [])
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app.state.server = state
+    return app
+
+
+def _api_routes(state: ServerState) -> list[Route]:
+    by_path: dict[str, dict[str, Operation]] = {}
+    for op in state.contracts.operations.values():
+        by_path.setdefault(op.path, {})[op.method] = op
+    routes = []
+    for path, methods in by_path.items():
+        starlette_path = PREFIX + path.replace("{offer-fulfillment-id}", "{fulfillment_id}")
+        routes.append(Route(starlette_path, _endpoint(state, methods), methods=list(methods)))
+    return routes
+
+
+def _endpoint(state: ServerState, methods: dict[str, Operation]):
+    async def endpoint(request: Request) -> JSONResponse:
+        op = methods[request.method]
+        try:
+            status, body, headers = await _handle(state, op, request)
+        except ApiError as error:
+            status, body, headers = (
+                error.status,
+                error_body(error.status, error.code, error.message, error.param),
+                error.headers,
+            )
+        except Exception:  # a bug in the server: still a Chargebee-shaped answer, never a trace
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            status, body, headers = 500, error_body(500, "internal_error", "Sorry, something went wrong."), {}
+        status, body, headers = faults.apply(state.config.faults, op.id, status, body, dict(headers))
+        return JSONResponse(body, status, headers=headers)
+
+    return endpoint
+
+
+async def _handle(state: ServerState, op: Operation, request: Request) -> tuple[int, dict[str, Any], dict]:
+    config, contracts = state.config, state.contracts
+    auth.check(request, state)
+    if state.limiter:
+        state.limiter.admit(state.clock.now())
+    params: dict[str, Any] = {}
+    if op.method == "POST":
+        json_allowed = state.reading("AMB-REQUEST-ENCODING") == "both" and not config.faulty("json-refused")
+        params = await read_body(
+            request, contracts, json_allowed, config.faulty("unsupported-content-type-accepted")
+        )
+    check_headers(request, contracts, op.headers)
+    if op.request_body:
+        check_params(params, contracts, op.request_body)
+    if config.faulty("crash-on-empty-roles") and "" in (params.get("roles") or []):
+        raise RuntimeError("empty role")
+    key = request.headers.get(idempotency.HEADER) if op.method == "POST" else None
+    if key:
+        print_ = idempotency.fingerprint(op.method, request.url.path, params)
+        replay = idempotency.lookup(state, key, print_)
+        if replay:
+            return replay[0], replay[1], {idempotency.REPLAYED: "true"}
+    status, body = HANDLERS[op.id](state, params, request.path_params.get("fulfillment_id"), request)
+    if key:
+        idempotency.remember(state, key, print_, status, body)
+    return status, body, {}
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    if exc.status_code == 405:
+        body = error_body(
+            405, "http_method_not_supported", f"{request.method} is not supported on {request.url.path}."
+        )
+    else:
+        body = error_body(404, "resource_not_found", f"There is no endpoint at {request.url.path}.")
+    return JSONResponse(body, 405 if exc.status_code == 405 else 404)

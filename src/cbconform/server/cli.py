@@ -1,0 +1,97 @@
+"""`cbconform serve`: the reference server on a real socket, for the suites or for your own app."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from cbconform import contracts
+from cbconform.server import faults
+from cbconform.server.app import create_app
+from cbconform.server.config import DEFAULT_API_KEY, ServerConfig
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    parser.add_argument("--api-key", default=DEFAULT_API_KEY)
+    parser.add_argument("--db", help="SQLite file that keeps state across restarts (default: in memory)")
+    parser.add_argument(
+        "--data", help="data file of customers, offers and invoices (default: the packaged one)"
+    )
+    parser.add_argument("--admin", action="store_true", help="serve /__admin: event log, clock, reset")
+    parser.add_argument("--rate-limit", type=int, metavar="N", help="answer 429 past N requests a minute")
+    parser.add_argument(
+        "--processing-delay",
+        type=int,
+        default=5,
+        metavar="S",
+        help="seconds before billing_update and checkout fulfillments settle",
+    )
+    parser.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="AMB-ID=NAME",
+        help="follow another reading of an ambiguity (see `cbconform ambiguities`)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="break one documented rule on purpose (see --list-faults)",
+    )
+    parser.add_argument("--list-faults", action="store_true", help="print the fault catalogue and exit")
+
+
+def _readings(pairs: list[str]) -> dict[str, str]:
+    readings = {}
+    for pair in pairs:
+        amb, sep, name = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--reading takes AMB-ID=NAME, not {pair!r}")
+        readings[amb] = name
+    contracts.load(readings)  # refuses unknown ambiguities and readings with one sentence
+    return readings
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.list_faults:
+        for fault in faults.catalogue().values():
+            print(f"{fault.name:<36} breaks {fault.rule:<36} {fault.description}")
+        return 0
+    try:
+        config = ServerConfig(
+            api_key=args.api_key,
+            db=args.db,
+            data=Path(args.data) if args.data else None,
+            admin=args.admin,
+            rate_limit=args.rate_limit,
+            readings=_readings(args.reading),
+            faults=frozenset(args.fault),
+            processing_delay=args.processing_delay,
+        )
+        app = create_app(config)
+    except (ValueError, OSError) as error:
+        print(f"cbconform serve: {error}", file=sys.stderr)
+        return 2
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        print(
+            f"cbconform serve: cannot listen on {args.host}:{args.port}: {error.strerror}.", file=sys.stderr
+        )
+        return 2
+    host, port = sock.getsockname()[:2]
+    print(f"Reference server on http://{host}:{port}/api/v2  (API key: {args.api_key})", flush=True)
+    if args.admin:
+        print(f"Admin API on http://{host}:{port}/__admin", flush=True)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    return 0

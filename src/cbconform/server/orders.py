@@ -1,0 +1,48 @@
+"""POST /orders (deprecated): served as documented, or withdrawn under AMB-ORDERS-DEPRECATED=withdrawn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cbconform.server.errors import ApiError, not_found
+from cbconform.server.store import dumps
+
+ECHOED = (
+    "invoice_id",
+    "status",
+    "reference_id",
+    "fulfillment_status",
+    "note",
+    "tracking_id",
+    "tracking_url",
+    "batch_id",
+)
+
+
+def create(state, params: dict[str, Any], request) -> tuple[int, dict[str, Any]]:
+    if state.reading("AMB-ORDERS-DEPRECATED") == "withdrawn":
+        raise not_found("POST /orders is no longer supported on this site.")
+    invoice = state.invoice(params["invoice_id"])
+    if invoice is None:
+        raise not_found(f"No invoice {params['invoice_id']!r}.", "invoice_id")
+    now = state.clock.now()
+    order_id = params.get("id") or state.store.next_id("ord")
+    order: dict[str, Any] = {
+        "id": order_id,
+        "status": "new",
+        "price_type": "tax_exclusive",
+        "currency_code": invoice.get("currency_code", "USD"),
+        "sub_total": invoice.get("total", 0),
+        "total": invoice.get("total", 0),
+        "amount_paid": invoice.get("total", 0),
+        "created_at": now,
+        "deleted": False,
+        "is_resent": False,
+    }
+    order |= {k: params[k] for k in ECHOED if k in params}
+    with state.store.transaction() as db:
+        taken = db.execute("SELECT 1 FROM orders WHERE id = ?", (order_id,)).fetchone()
+        if taken and not state.config.faulty("duplicate-order-id-accepted"):
+            raise ApiError(400, "duplicate_entry", f"An order with id {order_id!r} already exists.", "id")
+        db.execute("INSERT OR REPLACE INTO orders VALUES (?, ?)", (order_id, dumps(order)))
+    return 200, {"order": order}

@@ -1,0 +1,82 @@
+"""SQLite storage: in memory by default, a file with --db that survives a restart.
+
+Documents are stored as JSON beside the columns the server queries on. One connection guarded by a
+lock: every handler does its reads and writes in one locked block, so concurrent requests serialise
+and none is lost."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS personalized_offers (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fulfillments (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, due_at INTEGER, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fulfillments_due ON fulfillments (status, due_at);
+CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, fulfillment_id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL);
+"""
+TABLES = ("counters", "personalized_offers", "fulfillments", "orders", "events", "idempotency")
+
+
+class Store:
+    def __init__(self, path: str | None = None):
+        self._conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic block; a nested block joins the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth = 0
+            self._conn.execute("COMMIT")
+
+    def next_id(self, prefix: str) -> str:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
+                (prefix,),
+            )
+            (value,) = db.execute("SELECT value FROM counters WHERE name = ?", (prefix,)).fetchone()
+        return f"{prefix}_{value:06d}"
+
+    def get(self, table: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def reset(self) -> None:
+        with self.transaction() as db:
+            for table in TABLES:
+                db.execute(f"DELETE FROM {table}")
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(doc, separators=(",", ":"), sort_keys=True)
