@@ -58,6 +58,7 @@ class Operation:
     header_set: str
     headers: tuple[str, ...]
     success_status: int
+    success_rule: str
     response: str
     error_statuses: tuple[int, ...]
     request_body: str | None = None
@@ -293,6 +294,19 @@ class Contracts:
                 seen.setdefault((violation.rule_id, violation.path, violation.field), violation)
         return list(seen.values())
 
+    def rules_of_schema(self, name: str) -> set[str]:
+        """Every rule a schema's annotations name, following $refs into other schema files."""
+        refs = schema_rule_references(self)
+        found, todo, seen = set(), [name], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            found |= {rule for rule, places in refs.items() if any(p.startswith(current + "#") for p in places)}
+            todo += [ref for ref in _file_refs(self.schemas[current]) if ref in self.schemas]
+        return found
+
     def validate_header(self, header: str, value: str) -> list[Violation]:
         return self.validate("request_headers.json", {header: value})
 
@@ -335,6 +349,15 @@ class Contracts:
             if isinstance(node, dict) and node.get("x-rule"):
                 innermost = node["x-rule"]
         return innermost, node if isinstance(node, dict) else {}
+
+
+def _file_refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"].split("#")[0]] if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#") else []
+        return own + [ref for child in node.values() for ref in _file_refs(child)]
+    if isinstance(node, list):
+        return [ref for child in node for ref in _file_refs(child)]
+    return []
 
 
 def _field_of(error: jsonschema.ValidationError) -> str | None:

@@ -1,0 +1,3 @@
+"""Registers the conformance plugin for runs from a checkout (`pytest suites/`)."""
+
+pytest_plugins = ["cbconform.plugin"]

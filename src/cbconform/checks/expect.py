@@ -1,0 +1,88 @@
+"""`expect`: what a suite asserts about an exchange, phrased as rules. Each call runs the checks that
+apply, counts the rules it exercised, and raises ConformanceFailure naming the rules broken."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from cbconform.checks import ConformanceFailure, Failure, failure, shorten
+from cbconform.checks.responses import conformance
+from cbconform.contracts import Contracts
+from cbconform.exchange import Exchange
+
+
+class Expect:
+    def __init__(self, contracts: Contracts, exercised: Counter):
+        self.contracts, self.exercised = contracts, exercised
+
+    def conforms(self, ex: Exchange, replay: bool = False) -> Exchange:
+        self._count(self._rules_checked(ex))
+        self._raise(conformance(self.contracts, ex, replay))
+        return ex
+
+    def accepted(self, ex: Exchange, *rules: str) -> Exchange:
+        """A 2xx answer that conforms; otherwise `rules` (the ones that promise acceptance) are broken."""
+        self._count(rules)
+        found = conformance(self.contracts, ex)
+        if not 200 <= ex.status < 300:
+            found += [failure("accepted", rule, "the request is accepted (2xx)", _answer(ex), ex) for rule in rules]
+        self._count(self._rules_checked(ex))
+        self._raise(found)
+        return ex
+
+    def rejected(self, ex: Exchange, rule: str, statuses: Iterable[int] = (400,), param: str | None = None) -> Exchange:
+        """Refused with one of `statuses`, a conforming error body, and `param` naming the field."""
+        statuses = tuple(statuses)
+        self._count((rule, "ERR-PARAM-NAMES-FIELD") if param else (rule,))
+        found = conformance(self.contracts, ex)
+        if ex.status not in statuses:
+            documented = f"refused with HTTP {' or '.join(map(str, statuses))}"
+            found.append(failure("rejected", rule, documented, _answer(ex), ex))
+        elif param and ex.status == 400:
+            named = (ex.json() or {}).get("param") if isinstance(ex.json(), dict) else None
+            if named != param:
+                found.append(failure("param_names_field", "ERR-PARAM-NAMES-FIELD", f"param = {param!r}",
+                                     f"param = {named!r}", ex))
+        self._count(self._rules_checked(ex))
+        self._raise(found)
+        return ex
+
+    def that(self, condition: bool, rule: str, documented: str, received: object, ex: Exchange | None) -> None:
+        self._count((rule,))
+        if not condition:
+            raise ConformanceFailure([failure("expect_that", rule, documented, shorten(received), ex)])
+
+    def _rules_checked(self, ex: Exchange) -> set[str]:
+        rules = {"ENC-RESPONSE-JSON", "ERR-NO-SERVER-ERROR"}
+        if 200 <= ex.status < 300 and ex.operation:
+            op = self.contracts.operation(ex.operation)
+            rules |= self.contracts.rules_of_schema(op.response) | {op.success_rule}
+        elif ex.status >= 400:
+            rules |= self.contracts.rules_of_schema("error.json") | {"ERR-STATUS-TYPE-CODE"}
+        return rules
+
+    def _count(self, rules: Iterable[str]) -> None:
+        self.exercised.update(rules)
+
+    @staticmethod
+    def _raise(found: list[Failure]) -> None:
+        if found:
+            raise ConformanceFailure(_unique(found))
+
+
+def _answer(ex: Exchange) -> str:
+    body = ex.json()
+    code = body.get("api_error_code") if isinstance(body, dict) else None
+    return f"HTTP {ex.status}" + (f" {code}" if code else "") + (f": {shorten(body.get('message'))}"
+                                                                   if isinstance(body, dict) and body.get("message") else "")
+
+
+def _unique(found: list[Failure]) -> list[Failure]:
+    seen, unique = set(), []
+    for f in found:
+        key = (f.rule_id, f.received)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique

@@ -1,0 +1,80 @@
+"""POST /personalized_offers: the response contract, the empty answer, and every request rule."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import option_of
+from hypothesis import given
+
+from cbconform import contracts as contracts_module
+from cbconform.generation import example, valid_bodies
+from cbconform.parametrize import rules_mark
+
+C = contracts_module.load()
+RESPONSE_RULES = rules_mark(C, "personalized_offers_response.json",
+                            extra=("PO-RESPONSE-STATUS-200", "AUTH-BASIC-KEY-AS-USER", "ENC-RESPONSE-JSON"))
+SCHEMA = "requests/personalized_offers.json"
+
+
+def full_body(target) -> dict:
+    return example(C.schemas[SCHEMA]) | {"customer_id": target.customer_id}
+
+
+@RESPONSE_RULES
+@pytest.mark.rule("ENC-FORM-BRACKETS", "POREQ-ROLES-ARRAY", "POREQ-CUSTOM-OBJECT", "POREQ-REQUEST-CONTEXT-OBJECT")
+@pytest.mark.parametrize("encoding", ["form", "json"])
+def test_personalized_offers_fetch_known_customer_conforms(api, expect, target, coverage, encoding):
+    exchange = expect.accepted(api.call("personalized_offers", body=full_body(target), encoding=encoding),
+                               "PO-RESPONSE-STATUS-200")
+    for offer in exchange.json()["personalized_offers"]:
+        for option in offer["options"]:
+            coverage.enum("PO-OPTION-PROCESSING-TYPE-ENUM", option["processing_type"])
+            coverage.enum("PO-OPTION-PROCESSING-LAYOUT-ENUM", option["processing_layout"])
+
+
+@pytest.mark.rule("PO-EMPTY-WHEN-NONE", "PO-RESPONSE-EXPIRES-AT")
+def test_personalized_offers_fetch_customer_without_offers_is_empty(api, expect, target):
+    exchange = api.call("personalized_offers", body={"customer_id": target.customer_without_offers})
+    expect.accepted(exchange, "PO-EMPTY-WHEN-NONE")
+    offers = exchange.json()["personalized_offers"]
+    expect.that(offers == [], "PO-EMPTY-WHEN-NONE", "an empty personalized_offers list", offers, exchange)
+
+
+@pytest.mark.rule("PO-OPTIONS-ACCEPTABLE", "CRT-STATUS-202")
+@pytest.mark.parametrize("processing_type", ["billing_update", "checkout", "url_redirect", "webhook", "email"])
+def test_personalized_offers_option_is_acceptable(create, processing_type):
+    create(processing_type)
+
+
+@pytest.mark.rule("ENC-JSON-ACCEPTED")
+def test_personalized_offers_json_body_accepted(api, expect, target, contracts):
+    if contracts.reading("AMB-REQUEST-ENCODING").value != "both":
+        pytest.skip("AMB-REQUEST-ENCODING=form-only: JSON bodies are not required")
+    expect.accepted(api.call("personalized_offers", body={"customer_id": target.customer_id}, encoding="json"),
+                    "ENC-JSON-ACCEPTED")
+
+
+@RESPONSE_RULES
+@pytest.mark.rule("POREQ-STRING-TYPES", "POREQ-CUSTOM-OBJECT", "POREQ-ROLES-ARRAY")
+@pytest.mark.parametrize("encoding", ["form", "json"])
+def test_personalized_offers_generated_valid_request_accepted(api, expect, target, encoding):
+    @given(body=valid_bodies(C, SCHEMA, {"customer_id": target.customer_id}))
+    def run(body):
+        expect.accepted(api.call("personalized_offers", body=body, encoding=encoding), "PO-RESPONSE-STATUS-200")
+
+    run()
+
+
+def test_personalized_offers_request_case(api, expect, target, coverage, po_case, encoding):
+    body = po_case.apply(full_body(target))
+    exchange = api.call("personalized_offers", body=body, encoding=encoding)
+    if po_case.max_length:
+        coverage.boundary(f"personalized_offers {po_case.param}", po_case.max_length,
+                          po_case.max_length + (0 if po_case.valid else 1))
+    if po_case.valid:
+        expect.accepted(exchange, po_case.rule)
+    else:
+        expect.rejected(exchange, po_case.rule, param=po_case.param)
+
+
+__all__ = ["option_of"]
