@@ -59,6 +59,7 @@ class Api:
         content: bytes | str | None = None,
         content_type: str | None = None,
         auth: str | tuple[str, str] | None = None,
+        retry_429: bool = True,
     ) -> Exchange:
         op = self.contracts.operation(operation)
         url = self.target.url_for(op.host) + op.path.replace("{offer-fulfillment-id}", quote(path_id or "", safe=""))
@@ -70,11 +71,19 @@ class Api:
         if content_type is not None:
             sent_headers["content-type"] = content_type
         request_auth = self._auth(auth)
-        response = self._client.request(op.method, url, content=content, headers=sent_headers, auth=request_auth)
-        exchange = Exchange.record(
-            response, self._secrets, operation=operation, sent_params=body, encoding=encoding,
-            authenticated=request_auth is not None,
-        )
+        extensions = {} if retry_429 else {"no_retry": True}
+        request = self._client.build_request(op.method, url, content=content, headers=sent_headers,
+                                             extensions=extensions)
+        return self._send(request, request_auth, operation=operation, sent_params=body, encoding=encoding)
+
+    def raw(self, method: str, host: str, path: str, **kwargs: Any) -> Exchange:
+        """A request outside the five operations (an unknown path, a wrong method), still recorded."""
+        request = self._client.build_request(method, self.target.url_for(host) + path, **kwargs)
+        return self._send(request, self._auth(None), operation=None)
+
+    def _send(self, request: httpx.Request, auth: tuple[str, str] | None, **extra: Any) -> Exchange:
+        response = self._client.send(request, auth=auth)
+        exchange = Exchange.record(response, self._secrets, authenticated=auth is not None, **extra)
         self.recorder.current.append(exchange)
         self.recorder.requests += 1
         return exchange

@@ -171,7 +171,64 @@ def strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 
 
 def unique_id(prefix: str, length: int) -> str:
-    return (prefix + uuid.uuid4().hex + uuid.uuid4().hex)[:length]
+    """A fresh id of exactly `length` characters."""
+    text = prefix
+    while len(text) < length:
+        text += uuid.uuid4().hex
+    return text[:length]
 
 
 Fixer = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class HeaderCase:
+    header: str
+    rule: str
+    value: str
+    valid: bool
+    label: str
+    keyword: str = ""
+
+    def fresh(self) -> str:
+        """The value to send: a length case gets a new unique value each time (an idempotency key
+        must not be reused), every other case its fixed value."""
+        return unique_id("k", len(self.value)) if self.keyword == "maxLength" else self.value
+
+
+VALID_BY_FORMAT = {
+    "email": ["jane.doe@example.com"],
+    "base64-email": ["anVyZ2VuLm3DvGxsZXJAZXhhbXBsZS5jb20="],  # base64 of a UTF-8 email
+    "ip-or-hostname": ["203.0.113.7", "2001:db8::1", "edge-1.example.com"],
+}
+INVALID_BY_FORMAT = {"email": "not an email", "base64-email": "@@not-base64@@", "ip-or-hostname": "not an ip!"}
+
+
+def header_cases(c: Contracts) -> list[HeaderCase]:
+    """Valid and invalid values of every documented header, derived from request_headers.json."""
+    found = []
+    for header, schema in c.schemas["request_headers.json"]["properties"].items():
+        if header == "content-type":
+            continue
+        rules = schema["x-rules"]
+        rule = next(iter(rules.values()))
+        for keyword, good, bad in _header_values(schema):
+            for value in good:
+                label = f"{header} {len(value)} characters" if keyword == "maxLength" else f"{header} {value!r}"
+                found.append(HeaderCase(header, rules.get(keyword, rule), value, True, label, keyword))
+            if bad is not None:
+                label = f"{header} {len(bad)} characters" if keyword == "maxLength" else f"{header} bad {bad!r}"
+                found.append(HeaderCase(header, rules.get(keyword, rule), bad, False, label, keyword))
+    return found
+
+
+def _header_values(schema: dict[str, Any]) -> Iterator[tuple[str, list[str], str | None]]:
+    if "enum" in schema:
+        yield "enum", list(schema["enum"]), "yes"
+    if "format" in schema:
+        yield "format", VALID_BY_FORMAT[schema["format"]], INVALID_BY_FORMAT[schema["format"]]
+    if "maxLength" in schema:
+        limit = schema["maxLength"]
+        yield "maxLength", ["k" * limit], "k" * (limit + 1)
+    if not {"enum", "format", "maxLength"} & schema.keys():
+        yield "type", ["Pixel 9 Pro / Chrome 131"], None

@@ -45,6 +45,9 @@ class Admin:
     def advance(self, seconds: int) -> None:
         self.api.admin("POST", "/clock", {"advance": seconds})
 
+    def rate_limit(self, per_minute: int | None) -> None:
+        self.api.admin("POST", "/rate-limit", {"per_minute": per_minute})
+
 
 class Session:
     def __init__(self, target: Target, contracts, options: dict[str, Any]):

@@ -11,8 +11,9 @@ from starlette.routing import Route
 
 from cbconform.server import auth, events, fulfillments
 from cbconform.server.errors import ApiError, error_response, invalid
+from cbconform.server.ratelimit import RateLimiter
 
-FEATURES = ["event-log", "clock", "reset"]
+FEATURES = ["event-log", "clock", "reset", "rate-limit"]
 
 
 def routes(state) -> list[Route]:
@@ -51,21 +52,35 @@ def routes(state) -> list[Route]:
             state.limiter.clear()
         return {"reset": True}
 
+    async def rate_limit(request: Request) -> dict:
+        command = _json(await request.body())
+        limit = command.get("per_minute")
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            raise invalid("per_minute is a positive whole number, or null for no limit.")
+        state.limiter = RateLimiter(limit) if limit else None
+        return {"per_minute": limit}
+
     return [
         Route("/__admin", guarded(info), methods=["GET"]),
+        Route("/__admin/rate-limit", guarded(rate_limit), methods=["POST"]),
         Route("/__admin/events", guarded(event_log), methods=["GET"]),
         Route("/__admin/clock", guarded(clock), methods=["GET", "POST"]),
         Route("/__admin/reset", guarded(reset), methods=["POST"]),
     ]
 
 
-def _set_clock(state, raw: bytes) -> None:
+def _json(raw: bytes) -> dict:
     try:
         command = json.loads(raw or b"{}")
     except ValueError:
-        raise invalid("The clock command is not JSON.") from None
+        raise invalid("The admin command is not JSON.") from None
     if not isinstance(command, dict):
-        raise invalid("The clock command must be an object.")
+        raise invalid("The admin command must be a JSON object.")
+    return command
+
+
+def _set_clock(state, raw: bytes) -> None:
+    command = _json(raw)
     now, advance, freeze = command.get("now"), command.get("advance"), command.get("freeze")
     if any(v is not None and (not isinstance(v, int) or isinstance(v, bool)) for v in (now, advance)):
         raise invalid("now and advance are whole seconds.")
