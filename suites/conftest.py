@@ -33,11 +33,15 @@ def needs(admin, contracts, feature: str) -> None:
 
 @pytest.fixture
 def offer(api, target, expect) -> dict[str, Any]:
-    exchange = expect.accepted(api.call("personalized_offers", body={"customer_id": target.customer_id}),
-                               "PO-RESPONSE-STATUS-200")
+    exchange = expect.accepted(
+        api.call("personalized_offers", body={"customer_id": target.customer_id}), "PO-RESPONSE-STATUS-200"
+    )
     offers = exchange.json()["personalized_offers"]
     if not offers:
-        pytest.skip(f"the target has no offer for customer {target.customer_id!r}; set customer_id in the target configuration")
+        pytest.skip(
+            f"the target has no offer for customer {target.customer_id!r};"
+            " set customer_id in the target configuration"
+        )
     return offers[0]
 
 
@@ -52,7 +56,9 @@ def option_of(offer: dict[str, Any], processing_type: str) -> dict[str, Any]:
 def create(api, expect, offer) -> Callable[..., dict[str, Any]]:
     """Accepts the offer's option of a processing type; returns the created fulfillment."""
 
-    def make(processing_type: str, encoding: str = "json", headers: dict[str, str] | None = None) -> dict[str, Any]:
+    def make(
+        processing_type: str, encoding: str = "json", headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         option = option_of(offer, processing_type)
         body = {"personalized_offer_id": offer["id"], "option_id": option["id"]}
         exchange = api.call("create_offer_fulfillment", body=body, encoding=encoding, headers=headers)
@@ -69,7 +75,9 @@ def in_progress(create) -> Callable[[str], dict[str, Any]]:
     def make(processing_type: str) -> dict[str, Any]:
         fulfillment = create(processing_type)
         if fulfillment["status"] != "in_progress":
-            pytest.skip(f"the target completed the {processing_type} fulfillment at once (AMB-URL-REDIRECT-IMMEDIATE)")
+            pytest.skip(
+                f"the target completed the {processing_type} fulfillment at once (AMB-URL-REDIRECT-IMMEDIATE)"
+            )
         return fulfillment
 
     return make

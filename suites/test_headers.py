@@ -6,10 +6,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from conftest import needs, option_of
 
 from cbconform import contracts as contracts_module
 from cbconform.generation import header_cases, unique_id
+from conftest import needs, option_of
 
 C = contracts_module.load()
 OPERATIONS = [op.id for op in C.operations.values()]
@@ -42,7 +42,9 @@ def test_headers_value_on_operation(api, expect, create, offer, target, admin, c
         needs(admin, contracts, "idempotency")
     if operation == "create_order" and contracts.reading("AMB-ORDERS-DEPRECATED").value == "withdrawn":
         pytest.skip("AMB-ORDERS-DEPRECATED=withdrawn: POST /orders is not served")
-    exchange = api.call(operation, headers={case.header: case.fresh()}, **request_for(operation, api, create, offer, target))
+    exchange = api.call(
+        operation, headers={case.header: case.fresh()}, **request_for(operation, api, create, offer, target)
+    )
     if case.valid:
         expect.accepted(exchange, case.rule)
     else:
@@ -57,12 +59,21 @@ def _encoded(email: str) -> str:
 def test_headers_origin_user_encoded_takes_precedence(api, expect, offer, admin, contracts):
     needs(admin, contracts, "event-log")
     body = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "webhook")["id"]}
-    headers = {"chargebee-request-origin-user": "plain@example.com",
-               "chargebee-request-origin-user-encoded": _encoded("jürgen@example.com")}
-    exchange = expect.accepted(api.call("create_offer_fulfillment", body=body, headers=headers), "CRT-STATUS-202")
+    headers = {
+        "chargebee-request-origin-user": "plain@example.com",
+        "chargebee-request-origin-user-encoded": _encoded("jürgen@example.com"),
+    }
+    exchange = expect.accepted(
+        api.call("create_offer_fulfillment", body=body, headers=headers), "CRT-STATUS-202"
+    )
     event = admin.events(exchange.json()["offer_fulfillment"]["id"])[0]
-    expect.that(event["origin"]["user"] == "jürgen@example.com", "HDR-ORIGIN-USER-ENCODED-PRECEDENCE",
-                "the -user-encoded email (jürgen@example.com)", event["origin"]["user"], exchange)
+    expect.that(
+        event["origin"]["user"] == "jürgen@example.com",
+        "HDR-ORIGIN-USER-ENCODED-PRECEDENCE",
+        "the -user-encoded email (jürgen@example.com)",
+        event["origin"]["user"],
+        exchange,
+    )
 
 
 SKIPS = [
@@ -72,18 +83,33 @@ SKIPS = [
 ]
 
 
-@pytest.mark.parametrize(("header", "rule", "skipped"), [pytest.param(*s, id=s[0], marks=pytest.mark.rule(s[1])) for s in SKIPS])
+@pytest.mark.parametrize(
+    ("header", "rule", "skipped"), [pytest.param(*s, id=s[0], marks=pytest.mark.rule(s[1])) for s in SKIPS]
+)
 @pytest.mark.parametrize("step", ["create", "update"])
-def test_headers_event_switch_skips_actions(api, expect, offer, admin, contracts, header, rule, skipped, step):
+def test_headers_event_switch_skips_actions(
+    api, expect, offer, admin, contracts, header, rule, skipped, step
+):
     needs(admin, contracts, "event-log")
     body = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "email")["id"]}
     switch = {header: "all-disabled"}
-    created = expect.accepted(api.call("create_offer_fulfillment", body=body,
-                                       headers=switch if step == "create" else None), "CRT-STATUS-202")
+    created = expect.accepted(
+        api.call("create_offer_fulfillment", body=body, headers=switch if step == "create" else None),
+        "CRT-STATUS-202",
+    )
     fulfillment_id = created.json()["offer_fulfillment"]["id"]
     if step == "update":
-        expect.accepted(api.call("update_offer_fulfillment", path_id=fulfillment_id, headers=switch,
-                                 body={"id": fulfillment_id, "status": "completed"}), "UPD-STATUS-200")
+        expect.accepted(
+            api.call(
+                "update_offer_fulfillment",
+                path_id=fulfillment_id,
+                headers=switch,
+                body={"id": fulfillment_id, "status": "completed"},
+            ),
+            "UPD-STATUS-200",
+        )
     event = admin.events(fulfillment_id)[-1]
     actually = {name for name, done in event["actions"].items() if done == "skipped"}
-    expect.that(actually == skipped, rule, f"skipped: {sorted(skipped)}, the rest sent", event["actions"], created)
+    expect.that(
+        actually == skipped, rule, f"skipped: {sorted(skipped)}, the rest sent", event["actions"], created
+    )

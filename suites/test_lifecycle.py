@@ -5,12 +5,19 @@ need the target's clock (Chargebee-side processing, the 7-day expiry)."""
 from __future__ import annotations
 
 import pytest
-from conftest import needs
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from cbconform import contracts as contracts_module
 from cbconform.parametrize import rules_mark
+from conftest import needs
 
 C = contracts_module.load()
 TYPES = ["billing_update", "checkout", "url_redirect", "webhook", "email"]
@@ -30,18 +37,23 @@ class Lifecycle(RuleBasedStateMachine):
     @initialize()
     def fetch_offer(self):
         exchange = self.expect.accepted(
-            self.api.call("personalized_offers", body={"customer_id": self.target.customer_id}), "PO-RESPONSE-STATUS-200"
+            self.api.call("personalized_offers", body={"customer_id": self.target.customer_id}),
+            "PO-RESPONSE-STATUS-200",
         )
         offers = exchange.json()["personalized_offers"]
         self.offer = offers[0] if offers else {}
 
     @rule(target=fulfillments, processing_type=st.sampled_from(TYPES))
     def accept(self, processing_type):
-        option = next((o for o in self.offer.get("options", []) if o["processing_type"] == processing_type), None)
+        option = next(
+            (o for o in self.offer.get("options", []) if o["processing_type"] == processing_type), None
+        )
         if option is None:
             return None
         body = {"personalized_offer_id": self.offer["id"], "option_id": option["id"]}
-        exchange = self.expect.accepted(self.api.call("create_offer_fulfillment", body=body), "CRT-STATUS-202")
+        exchange = self.expect.accepted(
+            self.api.call("create_offer_fulfillment", body=body), "CRT-STATUS-202"
+        )
         created = exchange.json()["offer_fulfillment"]
         self.known[created["id"]] = created
         return created["id"]
@@ -50,11 +62,14 @@ class Lifecycle(RuleBasedStateMachine):
     def retrieve(self, fulfillment_id):
         if fulfillment_id is None:
             return
-        exchange = self.expect.accepted(self.api.call("retrieve_offer_fulfillment", path_id=fulfillment_id),
-                                        "RET-STATUS-200")
+        exchange = self.expect.accepted(
+            self.api.call("retrieve_offer_fulfillment", path_id=fulfillment_id), "RET-STATUS-200"
+        )
         got, was = exchange.json()["offer_fulfillment"], self.known[fulfillment_id]
         if was["status"] != "in_progress":
-            self.expect.that(got == was, "UPD-ONLY-FROM-IN-PROGRESS", "a settled fulfillment never changes", got, exchange)
+            self.expect.that(
+                got == was, "UPD-ONLY-FROM-IN-PROGRESS", "a settled fulfillment never changes", got, exchange
+            )
         self.known[fulfillment_id] = got
 
     @rule(fulfillment_id=fulfillments, status=st.sampled_from(["completed", "failed"]))
@@ -79,42 +94,83 @@ class Lifecycle(RuleBasedStateMachine):
     def settled_ones_carry_their_timestamps(self):
         for fulfillment in self.known.values():
             stamps = {k for k in ("completed_at", "failed_at", "error") if k in fulfillment}
-            wanted = {"completed": {"completed_at"}, "failed": {"failed_at", "error"}}.get(fulfillment["status"], set())
-            self.expect.that(stamps == wanted, "OF-COMPLETED-AT-ONLY-COMPLETED", f"{sorted(wanted)} for {fulfillment['status']}",
-                             sorted(stamps), None)
+            wanted = {"completed": {"completed_at"}, "failed": {"failed_at", "error"}}.get(
+                fulfillment["status"], set()
+            )
+            self.expect.that(
+                stamps == wanted,
+                "OF-COMPLETED-AT-ONLY-COMPLETED",
+                f"{sorted(wanted)} for {fulfillment['status']}",
+                sorted(stamps),
+                None,
+            )
 
 
-@rules_mark(C, "offer_fulfillment_response.json",
-            extra=("UPD-APPLIES-STATUS", "UPD-ONLY-FROM-IN-PROGRESS", "UPD-ONLY-MERCHANT-TYPES", "RET-STATUS-200",
-                   "CRT-STATUS-202", "UPD-STATUS-200", "OF-FAILED-AT-ONLY-FAILED", "OF-ERROR-ONLY-FAILED"))
+@rules_mark(
+    C,
+    "offer_fulfillment_response.json",
+    extra=(
+        "UPD-APPLIES-STATUS",
+        "UPD-ONLY-FROM-IN-PROGRESS",
+        "UPD-ONLY-MERCHANT-TYPES",
+        "RET-STATUS-200",
+        "CRT-STATUS-202",
+        "UPD-STATUS-200",
+        "OF-FAILED-AT-ONLY-FAILED",
+        "OF-ERROR-ONLY-FAILED",
+    ),
+)
 def test_lifecycle_state_machine_keeps_invariants(api, expect, target, contracts):
     run_state_machine_as_test(lambda: Lifecycle(api, expect, target, contracts))
 
 
 @pytest.mark.rule("CRT-CHARGEBEE-PROCESSES", "OF-COMPLETED-AFTER-CREATED", "OF-FAILED-AFTER-CREATED")
 @pytest.mark.parametrize("processing_type", ["billing_update", "checkout"])
-def test_lifecycle_chargebee_processed_settles_as_clock_advances(api, expect, create, admin, contracts, processing_type):
+def test_lifecycle_chargebee_processed_settles_as_clock_advances(
+    api, expect, create, admin, contracts, processing_type
+):
     needs(admin, contracts, "clock")
     fulfillment = create(processing_type)
     admin.advance(3600)
-    exchange = expect.accepted(api.call("retrieve_offer_fulfillment", path_id=fulfillment["id"]), "RET-STATUS-200")
+    exchange = expect.accepted(
+        api.call("retrieve_offer_fulfillment", path_id=fulfillment["id"]), "RET-STATUS-200"
+    )
     status = exchange.json()["offer_fulfillment"]["status"]
-    expect.that(status in ("completed", "failed"), "CRT-CHARGEBEE-PROCESSES", "completed or failed an hour later",
-                status, exchange)
+    expect.that(
+        status in ("completed", "failed"),
+        "CRT-CHARGEBEE-PROCESSES",
+        "completed or failed an hour later",
+        status,
+        exchange,
+    )
 
 
 @pytest.mark.rule("UPD-SEVEN-DAY-EXPIRY", "OF-FAILED-AT-ONLY-FAILED", "OF-ERROR-CODE-ENUM")
 @pytest.mark.parametrize("processing_type", ["url_redirect", "webhook", "email"])
-def test_lifecycle_seven_days_without_update_fails(api, expect, in_progress, admin, contracts, processing_type):
+def test_lifecycle_seven_days_without_update_fails(
+    api, expect, in_progress, admin, contracts, processing_type
+):
     needs(admin, contracts, "clock")
     fulfillment = in_progress(processing_type)
     admin.advance(SEVEN_DAYS - 60)
     early = api.call("retrieve_offer_fulfillment", path_id=fulfillment["id"]).json()["offer_fulfillment"]
-    expect.that(early["status"] == "in_progress", "UPD-SEVEN-DAY-EXPIRY", "still in_progress before 7 days",
-                early["status"], None)
+    expect.that(
+        early["status"] == "in_progress",
+        "UPD-SEVEN-DAY-EXPIRY",
+        "still in_progress before 7 days",
+        early["status"],
+        None,
+    )
     admin.advance(120)
-    exchange = expect.accepted(api.call("retrieve_offer_fulfillment", path_id=fulfillment["id"]), "RET-STATUS-200")
+    exchange = expect.accepted(
+        api.call("retrieve_offer_fulfillment", path_id=fulfillment["id"]), "RET-STATUS-200"
+    )
     got = exchange.json()["offer_fulfillment"]
     code = contracts.reading("AMB-SEVEN-DAY-CODE").value
-    expect.that(got["status"] == "failed" and got.get("error", {}).get("code") == code, "UPD-SEVEN-DAY-EXPIRY",
-                f"failed with error.code {code}", {"status": got["status"], "error": got.get("error")}, exchange)
+    expect.that(
+        got["status"] == "failed" and got.get("error", {}).get("code") == code,
+        "UPD-SEVEN-DAY-EXPIRY",
+        f"failed with error.code {code}",
+        {"status": got["status"], "error": got.get("error")},
+        exchange,
+    )

@@ -4,25 +4,33 @@ the accepted event, and every request rule."""
 from __future__ import annotations
 
 import pytest
-from conftest import needs, option_of
 
 from cbconform import contracts as contracts_module
 from cbconform.parametrize import rules_mark
+from conftest import needs, option_of
 
 C = contracts_module.load()
 TYPES = ["billing_update", "checkout", "url_redirect", "webhook", "email"]
-RESPONSE_RULES = rules_mark(C, "offer_fulfillment_response.json", extra=("CRT-STATUS-202", "ENC-WRAPPED-RESOURCE"))
+RESPONSE_RULES = rules_mark(
+    C, "offer_fulfillment_response.json", extra=("CRT-STATUS-202", "ENC-WRAPPED-RESOURCE")
+)
 REFERENCES = ("personalized_offer_id", "option_id")
 
 
 @RESPONSE_RULES
-@pytest.mark.rule("CRT-INITIAL-STATUS", "OF-ECHOES-ACCEPTED-OPTION", "CRT-HOSTED-PAGE-FOR-CHECKOUT", "ENC-JSON-ACCEPTED")
+@pytest.mark.rule(
+    "CRT-INITIAL-STATUS", "OF-ECHOES-ACCEPTED-OPTION", "CRT-HOSTED-PAGE-FOR-CHECKOUT", "ENC-JSON-ACCEPTED"
+)
 @pytest.mark.parametrize("encoding", ["json", "form"])
 @pytest.mark.parametrize("processing_type", TYPES)
-def test_fulfillment_create_each_processing_type_conforms(api, expect, offer, coverage, processing_type, encoding):
+def test_fulfillment_create_each_processing_type_conforms(
+    api, expect, offer, coverage, processing_type, encoding
+):
     option = option_of(offer, processing_type)
     body = {"personalized_offer_id": offer["id"], "option_id": option["id"]}
-    exchange = expect.accepted(api.call("create_offer_fulfillment", body=body, encoding=encoding), "CRT-STATUS-202")
+    exchange = expect.accepted(
+        api.call("create_offer_fulfillment", body=body, encoding=encoding), "CRT-STATUS-202"
+    )
     answer = exchange.json()
     fulfillment = answer["offer_fulfillment"]
     coverage.enum("OF-PROCESSING-TYPE-ENUM", fulfillment["processing_type"])
@@ -31,10 +39,17 @@ def test_fulfillment_create_each_processing_type_conforms(api, expect, offer, co
     wanted = body | {"processing_type": processing_type}
     expect.that(echoed == wanted, "OF-ECHOES-ACCEPTED-OPTION", str(wanted), echoed, exchange)
     allowed = {"in_progress", "completed"} if processing_type == "url_redirect" else {"in_progress"}
-    expect.that(fulfillment["status"] in allowed, "CRT-INITIAL-STATUS", f"status in {sorted(allowed)}",
-                fulfillment["status"], exchange)
+    expect.that(
+        fulfillment["status"] in allowed,
+        "CRT-INITIAL-STATUS",
+        f"status in {sorted(allowed)}",
+        fulfillment["status"],
+        exchange,
+    )
     if processing_type == "checkout":
-        expect.that("hosted_page" in answer, "CRT-HOSTED-PAGE-FOR-CHECKOUT", "a hosted_page", "none", exchange)
+        expect.that(
+            "hosted_page" in answer, "CRT-HOSTED-PAGE-FOR-CHECKOUT", "a hosted_page", "none", exchange
+        )
 
 
 @pytest.mark.rule("CRT-UNKNOWN-OFFER-404")
@@ -58,14 +73,22 @@ def test_fulfillment_create_request_case(api, expect, offer, coverage, create_ca
     base = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "webhook")["id"]}
     exchange = api.call("create_offer_fulfillment", body=create_case.apply(base), encoding=encoding)
     if create_case.max_length:
-        coverage.boundary(f"create_offer_fulfillment {create_case.param}", create_case.max_length,
-                          create_case.max_length + (0 if create_case.valid else 1))
+        coverage.boundary(
+            f"create_offer_fulfillment {create_case.param}",
+            create_case.max_length,
+            create_case.max_length + (0 if create_case.valid else 1),
+        )
     if create_case.valid and create_case.path[-1] in REFERENCES:
         # An id at its maximum length names nothing here, so it may be unknown (404) but not too long.
         named = (exchange.json() or {}).get("param") if isinstance(exchange.json(), dict) else None
         too_long = exchange.status == 400 and named == create_case.param
-        expect.that(not too_long, create_case.rule, f"{create_case.param} of {create_case.max_length} accepted",
-                    f"HTTP 400 naming {named}", exchange)
+        expect.that(
+            not too_long,
+            create_case.rule,
+            f"{create_case.param} of {create_case.max_length} accepted",
+            f"HTTP 400 naming {named}",
+            exchange,
+        )
         expect.conforms(exchange)
     elif create_case.valid:
         expect.accepted(exchange, create_case.rule)

@@ -14,10 +14,14 @@ STABLE = ("id", "personalized_offer_id", "option_id", "processing_type", "create
 
 @RESPONSE_RULES
 @pytest.mark.rule("RET-RETURNS-CREATED")
-@pytest.mark.parametrize("processing_type", ["billing_update", "checkout", "url_redirect", "webhook", "email"])
+@pytest.mark.parametrize(
+    "processing_type", ["billing_update", "checkout", "url_redirect", "webhook", "email"]
+)
 def test_fulfillment_retrieve_returns_created(api, expect, create, processing_type):
     created = create(processing_type)
-    exchange = expect.accepted(api.call("retrieve_offer_fulfillment", path_id=created["id"]), "RET-STATUS-200")
+    exchange = expect.accepted(
+        api.call("retrieve_offer_fulfillment", path_id=created["id"]), "RET-STATUS-200"
+    )
     got = exchange.json()["offer_fulfillment"]
     differs = {k: (created.get(k), got.get(k)) for k in STABLE if created.get(k) != got.get(k)}
     expect.that(not differs, "RET-RETURNS-CREATED", "the created fulfillment", differs, exchange)
@@ -25,8 +29,9 @@ def test_fulfillment_retrieve_returns_created(api, expect, create, processing_ty
 
 @pytest.mark.rule("RET-UNKNOWN-ID-404")
 def test_fulfillment_retrieve_unknown_id_404(api, expect):
-    expect.rejected(api.call("retrieve_offer_fulfillment", path_id="cbconform_unknown_0001"), "RET-UNKNOWN-ID-404",
-                    (404,))
+    expect.rejected(
+        api.call("retrieve_offer_fulfillment", path_id="cbconform_unknown_0001"), "RET-UNKNOWN-ID-404", (404,)
+    )
 
 
 @pytest.mark.rule("RET-PATH-ID")

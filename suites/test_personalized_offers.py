@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from conftest import option_of
 from hypothesis import given
 
 from cbconform import contracts as contracts_module
 from cbconform.generation import example, valid_bodies
 from cbconform.parametrize import rules_mark
+from conftest import needs
 
 C = contracts_module.load()
-RESPONSE_RULES = rules_mark(C, "personalized_offers_response.json",
-                            extra=("PO-RESPONSE-STATUS-200", "AUTH-BASIC-KEY-AS-USER", "ENC-RESPONSE-JSON"))
+RESPONSE_RULES = rules_mark(
+    C,
+    "personalized_offers_response.json",
+    extra=("PO-RESPONSE-STATUS-200", "AUTH-BASIC-KEY-AS-USER", "ENC-RESPONSE-JSON"),
+)
 SCHEMA = "requests/personalized_offers.json"
 
 
@@ -21,11 +24,14 @@ def full_body(target) -> dict:
 
 
 @RESPONSE_RULES
-@pytest.mark.rule("ENC-FORM-BRACKETS", "POREQ-ROLES-ARRAY", "POREQ-CUSTOM-OBJECT", "POREQ-REQUEST-CONTEXT-OBJECT")
+@pytest.mark.rule(
+    "ENC-FORM-BRACKETS", "POREQ-ROLES-ARRAY", "POREQ-CUSTOM-OBJECT", "POREQ-REQUEST-CONTEXT-OBJECT"
+)
 @pytest.mark.parametrize("encoding", ["form", "json"])
 def test_personalized_offers_fetch_known_customer_conforms(api, expect, target, coverage, encoding):
-    exchange = expect.accepted(api.call("personalized_offers", body=full_body(target), encoding=encoding),
-                               "PO-RESPONSE-STATUS-200")
+    exchange = expect.accepted(
+        api.call("personalized_offers", body=full_body(target), encoding=encoding), "PO-RESPONSE-STATUS-200"
+    )
     for offer in exchange.json()["personalized_offers"]:
         for option in offer["options"]:
             coverage.enum("PO-OPTION-PROCESSING-TYPE-ENUM", option["processing_type"])
@@ -41,7 +47,9 @@ def test_personalized_offers_fetch_customer_without_offers_is_empty(api, expect,
 
 
 @pytest.mark.rule("PO-OPTIONS-ACCEPTABLE", "CRT-STATUS-202")
-@pytest.mark.parametrize("processing_type", ["billing_update", "checkout", "url_redirect", "webhook", "email"])
+@pytest.mark.parametrize(
+    "processing_type", ["billing_update", "checkout", "url_redirect", "webhook", "email"]
+)
 def test_personalized_offers_option_is_acceptable(create, processing_type):
     create(processing_type)
 
@@ -50,8 +58,10 @@ def test_personalized_offers_option_is_acceptable(create, processing_type):
 def test_personalized_offers_json_body_accepted(api, expect, target, contracts):
     if contracts.reading("AMB-REQUEST-ENCODING").value != "both":
         pytest.skip("AMB-REQUEST-ENCODING=form-only: JSON bodies are not required")
-    expect.accepted(api.call("personalized_offers", body={"customer_id": target.customer_id}, encoding="json"),
-                    "ENC-JSON-ACCEPTED")
+    expect.accepted(
+        api.call("personalized_offers", body={"customer_id": target.customer_id}, encoding="json"),
+        "ENC-JSON-ACCEPTED",
+    )
 
 
 @RESPONSE_RULES
@@ -60,7 +70,9 @@ def test_personalized_offers_json_body_accepted(api, expect, target, contracts):
 def test_personalized_offers_generated_valid_request_accepted(api, expect, target, encoding):
     @given(body=valid_bodies(C, SCHEMA, {"customer_id": target.customer_id}))
     def run(body):
-        expect.accepted(api.call("personalized_offers", body=body, encoding=encoding), "PO-RESPONSE-STATUS-200")
+        expect.accepted(
+            api.call("personalized_offers", body=body, encoding=encoding), "PO-RESPONSE-STATUS-200"
+        )
 
     run()
 
@@ -69,12 +81,19 @@ def test_personalized_offers_request_case(api, expect, target, coverage, po_case
     body = po_case.apply(full_body(target))
     exchange = api.call("personalized_offers", body=body, encoding=encoding)
     if po_case.max_length:
-        coverage.boundary(f"personalized_offers {po_case.param}", po_case.max_length,
-                          po_case.max_length + (0 if po_case.valid else 1))
+        coverage.boundary(
+            f"personalized_offers {po_case.param}",
+            po_case.max_length,
+            po_case.max_length + (0 if po_case.valid else 1),
+        )
     if po_case.valid:
         expect.accepted(exchange, po_case.rule)
     else:
         expect.rejected(exchange, po_case.rule, param=po_case.param)
 
 
-__all__ = ["option_of"]
+@pytest.mark.rule("POREQ-SUBSCRIPTION-ID-MULTI-BRAND")
+def test_personalized_offers_multi_brand_site_requires_subscription_id(api, expect, target, admin, contracts):
+    needs(admin, contracts, "multi-brand")
+    exchange = api.call("personalized_offers", body={"customer_id": target.customer_id})
+    expect.rejected(exchange, "POREQ-SUBSCRIPTION-ID-MULTI-BRAND", param="subscription_id")

@@ -42,8 +42,16 @@ class Recorder:
             entry["sent"].sort()
 
 
+@dataclass
+class Sent:
+    raw: httpx.Response
+    exchange: Exchange
+
+
 class Api:
-    def __init__(self, target: Target, contracts: Contracts, transport: httpx.BaseTransport, recorder: Recorder):
+    def __init__(
+        self, target: Target, contracts: Contracts, transport: httpx.BaseTransport, recorder: Recorder
+    ):
         self.target, self.contracts, self.recorder = target, contracts, recorder
         self._secrets = (target.api_key, base64.b64encode(f"{target.api_key}:".encode()).decode())
         self._client = httpx.Client(transport=transport, timeout=30.0, follow_redirects=False)
@@ -62,7 +70,9 @@ class Api:
         retry_429: bool = True,
     ) -> Exchange:
         op = self.contracts.operation(operation)
-        url = self.target.url_for(op.host) + op.path.replace("{offer-fulfillment-id}", quote(path_id or "", safe=""))
+        url = self.target.url_for(op.host) + op.path.replace(
+            "{offer-fulfillment-id}", quote(path_id or "", safe="")
+        )
         sent_headers = dict(headers or {})
         if op.method == "POST":
             content, default_type = _encode(body, encoding, content)
@@ -72,14 +82,24 @@ class Api:
             sent_headers["content-type"] = content_type
         request_auth = self._auth(auth)
         extensions = {} if retry_429 else {"no_retry": True}
-        request = self._client.build_request(op.method, url, content=content, headers=sent_headers,
-                                             extensions=extensions)
+        request = self._client.build_request(
+            op.method, url, content=content, headers=sent_headers, extensions=extensions
+        )
         return self._send(request, request_auth, operation=operation, sent_params=body, encoding=encoding)
 
     def raw(self, method: str, host: str, path: str, **kwargs: Any) -> Exchange:
         """A request outside the five operations (an unknown path, a wrong method), still recorded."""
         request = self._client.build_request(method, self.target.url_for(host) + path, **kwargs)
         return self._send(request, self._auth(None), operation=None)
+
+    def send(self, request: httpx.Request, operation: str | None, authenticated: bool = True) -> Sent:
+        """A request built elsewhere (schemathesis), sent with the target's credentials and recorded."""
+        auth = self._auth(None) if authenticated else None
+        response = self._client.send(request, auth=auth)
+        exchange = Exchange.record(response, self._secrets, operation=operation, authenticated=authenticated)
+        self.recorder.current.append(exchange)
+        self.recorder.requests += 1
+        return Sent(response, exchange)
 
     def _send(self, request: httpx.Request, auth: tuple[str, str] | None, **extra: Any) -> Exchange:
         response = self._client.send(request, auth=auth)

@@ -303,7 +303,9 @@ class Contracts:
             if current in seen:
                 continue
             seen.add(current)
-            found |= {rule for rule, places in refs.items() if any(p.startswith(current + "#") for p in places)}
+            found |= {
+                rule for rule, places in refs.items() if any(p.startswith(current + "#") for p in places)
+            }
             todo += [ref for ref in _file_refs(self.schemas[current]) if ref in self.schemas]
         return found
 
@@ -353,7 +355,11 @@ class Contracts:
 
 def _file_refs(node: Any) -> list[str]:
     if isinstance(node, dict):
-        own = [node["$ref"].split("#")[0]] if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#") else []
+        own = (
+            [node["$ref"].split("#")[0]]
+            if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#")
+            else []
+        )
         return own + [ref for child in node.values() for ref in _file_refs(child)]
     if isinstance(node, list):
         return [ref for child in node for ref in _file_refs(child)]

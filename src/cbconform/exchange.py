@@ -61,8 +61,14 @@ class Exchange:
         if self.authenticated:
             parts += ["-u", '"$CHARGEBEE_API_KEY:"']
         for name, value in self.request_headers.items():
-            if name in SECRET_HEADERS or name in ("content-length", "host", "user-agent", "accept-encoding",
-                                                  "accept", "connection"):
+            if name in SECRET_HEADERS or name in (
+                "content-length",
+                "host",
+                "user-agent",
+                "accept-encoding",
+                "accept",
+                "connection",
+            ):
                 continue
             parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.request_body:
@@ -71,8 +77,12 @@ class Exchange:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "request": {"method": self.method, "url": self.url, "headers": self.request_headers,
-                        "body": self.request_body},
+            "request": {
+                "method": self.method,
+                "url": self.url,
+                "headers": self.request_headers,
+                "body": self.request_body,
+            },
             "response": {"status": self.status, "headers": self.response_headers, "body": self.response_body},
             "elapsed_ms": self.elapsed_ms,
             "operation": self.operation,

@@ -91,42 +91,77 @@ def cases(c: Contracts, schema_name: str) -> list[Case]:
 def _walk(schema: dict[str, Any], path: tuple[str, ...]) -> Iterator[Case]:
     rules = schema.get("x-rules", {})
     for field in schema.get("required", []):
-        yield Case(f"{_dotted(path + (field,))} missing", rules["required"][field], path + (field,), "missing", False)
+        yield Case(
+            f"{_dotted((*path, field))} missing", rules["required"][field], (*path, field), "missing", False
+        )
     for key, sub in schema.get("properties", {}).items():
-        yield from _field_cases(sub, path + (key,))
+        yield from _field_cases(sub, (*path, key))
         if sub.get("type") == "object" and sub.get("properties"):
-            yield from _walk(sub, path + (key,))
+            yield from _walk(sub, (*path, key))
 
 
 def _field_cases(sub: dict[str, Any], path: tuple[str, ...]) -> Iterator[Case]:
     rules, label = sub.get("x-rules", {}), _dotted(path)
     if "maxLength" in sub:
         limit = sub["maxLength"]
-        yield Case(f"{label} at {limit} characters", rules["maxLength"], path, "at-max", True,
-                   sized(sub, limit, path[-1]), limit)
-        yield Case(f"{label} at {limit + 1} characters", rules["maxLength"], path, "too-long", False,
-                   sized(sub, limit + 1, path[-1]), limit)
+        yield Case(
+            f"{label} at {limit} characters",
+            rules["maxLength"],
+            path,
+            "at-max",
+            True,
+            sized(sub, limit, path[-1]),
+            limit,
+        )
+        yield Case(
+            f"{label} at {limit + 1} characters",
+            rules["maxLength"],
+            path,
+            "too-long",
+            False,
+            sized(sub, limit + 1, path[-1]),
+            limit,
+        )
     if "minLength" in sub:
         yield Case(f"{label} empty", rules["minLength"], path, "too-short", False, "")
     if "enum" in sub:
-        yield Case(f"{label} not a documented value", rules["enum"], path, "enum", False, "not_a_documented_value")
+        yield Case(
+            f"{label} not a documented value", rules["enum"], path, "enum", False, "not_a_documented_value"
+        )
     if sub.get("type") in WRONG_TYPE and "type" in rules:
         yield Case(f"{label} of the wrong type", rules["type"], path, "type", False, WRONG_TYPE[sub["type"]])
     if sub.get("format") in INVALID_FORMAT:
-        yield Case(f"{label} not an {sub['format']}", rules["format"], path, "format", False,
-                   INVALID_FORMAT[sub["format"]])
+        yield Case(
+            f"{label} not an {sub['format']}",
+            rules["format"],
+            path,
+            "format",
+            False,
+            INVALID_FORMAT[sub["format"]],
+        )
     items = sub.get("items", {})
     if "maxLength" in items:
         limit = items["maxLength"]
-        yield Case(f"{label}[0] at {limit + 1} characters", items["x-rules"]["maxLength"], path + ("0",),
-                   "item-too-long", False, sized(items, limit + 1, path[-1]), limit)
+        yield Case(
+            f"{label}[0] at {limit + 1} characters",
+            items["x-rules"]["maxLength"],
+            (*path, "0"),
+            "item-too-long",
+            False,
+            sized(items, limit + 1, path[-1]),
+            limit,
+        )
 
 
 def _conditionals(schema: dict[str, Any]) -> Iterator[Case]:
     for rule in schema.get("allOf", []):
-        condition = {k: v["const"] for k, v in rule.get("if", {}).get("properties", {}).items() if "const" in v}
+        condition = {
+            k: v["const"] for k, v in rule.get("if", {}).get("properties", {}).items() if "const" in v
+        }
         for field in rule.get("then", {}).get("required", []):
-            yield Case(f"{field} missing when {condition}", rule["x-rule"], (field,), "conditional", False, condition)
+            yield Case(
+                f"{field} missing when {condition}", rule["x-rule"], (field,), "conditional", False, condition
+            )
 
 
 def _dotted(path: tuple[str, ...]) -> str:
@@ -138,8 +173,10 @@ def valid_bodies(c: Contracts, schema_name: str, fixed: dict[str, Any]) -> st.Se
     contracts so conditional rules hold. Built here because hypothesis-jsonschema 0.23 fails on object
     schemas under current hypothesis, and schemathesis's open-world bodies add fields and lone
     surrogates that a form body cannot carry."""
-    return strategy(c.schemas[schema_name]).map(lambda body: {**body, **fixed}).filter(
-        lambda body: not c.validate(schema_name, body)
+    return (
+        strategy(c.schemas[schema_name])
+        .map(lambda body: {**body, **fixed})
+        .filter(lambda body: not c.validate(schema_name, body))
     )
 
 
@@ -201,7 +238,11 @@ VALID_BY_FORMAT = {
     "base64-email": ["anVyZ2VuLm3DvGxsZXJAZXhhbXBsZS5jb20="],  # base64 of a UTF-8 email
     "ip-or-hostname": ["203.0.113.7", "2001:db8::1", "edge-1.example.com"],
 }
-INVALID_BY_FORMAT = {"email": "not an email", "base64-email": "@@not-base64@@", "ip-or-hostname": "not an ip!"}
+INVALID_BY_FORMAT = {
+    "email": "not an email",
+    "base64-email": "@@not-base64@@",
+    "ip-or-hostname": "not an ip!",
+}
 
 
 def header_cases(c: Contracts) -> list[HeaderCase]:
@@ -214,10 +255,14 @@ def header_cases(c: Contracts) -> list[HeaderCase]:
         rule = next(iter(rules.values()))
         for keyword, good, bad in _header_values(schema):
             for value in good:
-                label = f"{header} {len(value)} characters" if keyword == "maxLength" else f"{header} {value!r}"
+                label = (
+                    f"{header} {len(value)} characters" if keyword == "maxLength" else f"{header} {value!r}"
+                )
                 found.append(HeaderCase(header, rules.get(keyword, rule), value, True, label, keyword))
             if bad is not None:
-                label = f"{header} {len(bad)} characters" if keyword == "maxLength" else f"{header} bad {bad!r}"
+                label = (
+                    f"{header} {len(bad)} characters" if keyword == "maxLength" else f"{header} bad {bad!r}"
+                )
                 found.append(HeaderCase(header, rules.get(keyword, rule), bad, False, label, keyword))
     return found
 

@@ -15,7 +15,9 @@ def request_cases(contracts: Contracts, schema_name: str) -> list:
     for case in cases(contracts, schema_name):
         rules = (case.rule,) if case.valid else (case.rule, "ERR-PARAM-NAMES-FIELD")
         for encoding in ("json",) if case.json_only else ENCODINGS:
-            params.append(pytest.param(case, encoding, id=f"{case.label}-{encoding}", marks=pytest.mark.rule(*rules)))
+            params.append(
+                pytest.param(case, encoding, id=f"{case.label}-{encoding}", marks=pytest.mark.rule(*rules))
+            )
     return params
 
 

@@ -23,8 +23,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--core-url", help="base URL of the core host (orders)")
     add("--site", help="a Chargebee site name; builds both hosts' URLs (test sites end in -test)")
     add("--api-key", help="the API key (default: $CHARGEBEE_API_KEY, then the reference server's key)")
-    add("--target-config", dest="cb_config", metavar="FILE", help="TOML file: target data, features, readings")
-    add("--reading", action="append", default=[], metavar="AMB-ID=NAME", help="follow another reading of an ambiguity")
+    add(
+        "--target-config", dest="cb_config", metavar="FILE", help="TOML file: target data, features, readings"
+    )
+    add(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="AMB-ID=NAME",
+        help="follow another reading of an ambiguity",
+    )
     add("--profile", choices=sorted(profiles.PROFILES), default="ci", help="hypothesis profile (default: ci)")
     add("--expected-failures", metavar="FILE", help="rule IDs expected to fail, one a line: strict xfails")
     add("--max-requests", type=int, metavar="N", help="stop sending after N requests; the rest skip")
@@ -45,12 +53,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the catalogue rules this test enforces")
     profiles.register()
     profiles.load(config.getoption("profile"))
-    if not profiles.PROFILES[config.getoption("profile")]["derandomize"] and config.option.hypothesis_seed is None:
+    if (
+        not profiles.PROFILES[config.getoption("profile")]["derandomize"]
+        and config.option.hypothesis_seed is None
+    ):
         config.option.hypothesis_seed = str(random.SystemRandom().randrange(1 << 32))
     try:
         config.stash[KEY] = Session.from_options(config)
     except SessionError as error:
         raise pytest.UsageError(str(error)) from None
+    _ACTIVE[:] = [config.stash[KEY]]
+
+
+_ACTIVE: list[Session] = []
+
+
+def active() -> Session:
+    """The run being collected; for suite modules that build parameters from its contracts."""
+    return _ACTIVE[0]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

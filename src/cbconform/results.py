@@ -40,11 +40,14 @@ def rule_outcomes(
     contracts: Contracts, tests: list[TestRecord], expected: set[str]
 ) -> dict[str, dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {
-        rule_id: {"tests": [], "outcomes": set(), "skip_reason": None, "failures": []} for rule_id in contracts.rules
+        rule_id: {"tests": [], "outcomes": set(), "skip_reason": None, "failures": []}
+        for rule_id in contracts.rules
     }
     for test in tests:
         for rule_id in set(test.rules) | set(test.failed_rules):
-            entry = seen.setdefault(rule_id, {"tests": [], "outcomes": set(), "skip_reason": None, "failures": []})
+            entry = seen.setdefault(
+                rule_id, {"tests": [], "outcomes": set(), "skip_reason": None, "failures": []}
+            )
             entry["tests"].append(test.nodeid)
             if test.outcome in ("fail", "xfail") and rule_id not in test.failed_rules:
                 continue  # the test broke on another rule; it says nothing about this one
@@ -87,39 +90,61 @@ def build(
     summary = _summary(rules, tests)
     return {
         "schema_version": 1,
-        "suite": {"name": "chargebee-conformance", "version": __version__, "contracts_digest": contracts_digest(contracts.root)},
+        "suite": {
+            "name": "chargebee-conformance",
+            "version": __version__,
+            "contracts_digest": contracts_digest(contracts.root),
+        },
         "target": target,
         "run": run,
         "summary": summary,
         "rules": rules,
         "tests": [
-            {"nodeid": t.nodeid, "rules": sorted(set(t.rules) | set(t.failed_rules)), "outcome": t.outcome,
-             "duration_s": round(t.duration_s, 4), "message": t.message}
+            {
+                "nodeid": t.nodeid,
+                "rules": sorted(set(t.rules) | set(t.failed_rules)),
+                "outcome": t.outcome,
+                "duration_s": round(t.duration_s, 4),
+                "message": t.message,
+            }
             for t in tests
         ],
         "failures": failures,
         "errors": errors,
-        "coverage": coverage | {"skipped": {r["id"]: r["skip_reason"] for r in rules if r["outcome"] == "skip"}},
+        "coverage": coverage
+        | {"skipped": {r["id"]: r["skip_reason"] for r in rules if r["outcome"] == "skip"}},
     }
 
 
-def _rule_row(contracts: Contracts, rule_id: str, entry: dict[str, Any], exercised: Counter) -> dict[str, Any]:
+def _rule_row(
+    contracts: Contracts, rule_id: str, entry: dict[str, Any], exercised: Counter
+) -> dict[str, Any]:
     rule = contracts.rules[rule_id]
     reason = entry["skip_reason"]
     if entry["outcome"] == "not_run" and rule.needs:
         reason = contracts.needs[rule.needs]
     return {
-        "id": rule.id, "level": rule.level, "statement": rule.statement, "source": rule.source,
-        "group": rule.group, "area": rule.area, "operations": list(rule.operations),
-        "outcome": entry["outcome"], "tests": sorted(set(entry["tests"])), "exercised": exercised.get(rule_id, 0),
-        "skip_reason": reason, "failures": entry["failures"],
+        "id": rule.id,
+        "level": rule.level,
+        "statement": rule.statement,
+        "source": rule.source,
+        "group": rule.group,
+        "area": rule.area,
+        "operations": list(rule.operations),
+        "outcome": entry["outcome"],
+        "tests": sorted(set(entry["tests"])),
+        "exercised": exercised.get(rule_id, 0),
+        "skip_reason": reason,
+        "failures": entry["failures"],
     }
 
 
 def _summary(rules: list[dict[str, Any]], tests: list[TestRecord]) -> dict[str, Any]:
     areas = {
-        area: {"verdict": _verdict([r for r in rules if r["area"] == area]),
-               "rules": dict(Counter(r["outcome"] for r in rules if r["area"] == area))}
+        area: {
+            "verdict": _verdict([r for r in rules if r["area"] == area]),
+            "rules": dict(Counter(r["outcome"] for r in rules if r["area"] == area)),
+        }
         for area in AREAS
     }
     verdict = _verdict(rules)

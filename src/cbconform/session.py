@@ -69,10 +69,17 @@ class Session:
     def from_options(cls, config: pytest.Config) -> Session:
         get = config.getoption
         cli = {
-            "target": get("target"), "grow_url": get("grow_url"), "core_url": get("core_url"),
-            "site": get("site"), "api_key": get("api_key"), "config": get("cb_config"),
-            "max_requests": get("max_requests"), "rate": get("rate"), "allow_live_site": get("allow_live_site"),
-            "readings": _pairs(get("reading")), "faults": get("embedded_fault"),
+            "target": get("target"),
+            "grow_url": get("grow_url"),
+            "core_url": get("core_url"),
+            "site": get("site"),
+            "api_key": get("api_key"),
+            "config": get("cb_config"),
+            "max_requests": get("max_requests"),
+            "rate": get("rate"),
+            "allow_live_site": get("allow_live_site"),
+            "readings": _pairs(get("reading")),
+            "faults": get("embedded_fault"),
         }
         try:
             target = resolve(cli)
@@ -80,8 +87,12 @@ class Session:
         except (TargetError, contracts_module.ContractError) as error:
             raise SessionError(str(error)) from None
         _check_faults(target)
-        options = {"profile": get("profile"), "seed": config.option.hypothesis_seed,
-                   "expected": _expected(get("expected_failures"), contracts), "report_dir": get("report_dir")}
+        options = {
+            "profile": get("profile"),
+            "seed": config.option.hypothesis_seed,
+            "expected": _expected(get("expected_failures"), contracts),
+            "report_dir": get("report_dir"),
+        }
         return cls(target, contracts, options)
 
     def connect(self) -> None:
@@ -97,8 +108,14 @@ class Session:
         if self.target.embedded:
             from cbconform.server import ServerConfig, create_app
 
-            app = create_app(ServerConfig(api_key=self.target.api_key, admin=True, readings=self.target.readings,
-                                          faults=self.target.faults))
+            app = create_app(
+                ServerConfig(
+                    api_key=self.target.api_key,
+                    admin=True,
+                    readings=self.target.readings,
+                    faults=self.target.faults,
+                )
+            )
             return Mannered(InProcess(app), None, self.target.max_requests)
         return Mannered(httpx.HTTPTransport(), self.target.rate, self.target.max_requests)
 
@@ -106,7 +123,9 @@ class Session:
         try:
             exchange = self.api.call("personalized_offers", body={"customer_id": self.target.customer_id})
         except httpx.TransportError as error:
-            self._stop(f"The target {self.target.describe()} cannot be reached ({type(error).__name__}: {error}).")
+            self._stop(
+                f"The target {self.target.describe()} cannot be reached ({type(error).__name__}: {error})."
+            )
         else:
             if exchange.status == 401:
                 self._stop(f"The target {self.target.describe()} rejected the API key (HTTP 401).")
@@ -150,8 +169,13 @@ class Session:
         elif conformance is not None:
             self._fail(test, item, report, conformance)
         else:
-            test.outcome, test.message = "error", f"{type(error).__name__}: {error}" if error else report.longreprtext[-500:]
-            self.errors.append({"test": test.nodeid, "message": test.message, "detail": report.longreprtext[-4000:]})
+            test.outcome, test.message = (
+                "error",
+                f"{type(error).__name__}: {error}" if error else report.longreprtext[-500:],
+            )
+            self.errors.append(
+                {"test": test.nodeid, "message": test.message, "detail": report.longreprtext[-4000:]}
+            )
 
     def _fail(self, test, item, report, failures) -> None:
         blob = BLOB.search(report.longreprtext or "")
@@ -172,8 +196,13 @@ class Session:
             command.append(f"--hypothesis-seed={seed}")
         report_dir = self.options["report_dir"] or "reports"
         return {
-            "id": failure_id, "rule_id": f.rule_id, "test": nodeid, "check": f.check, "title": f.title,
-            "documented": f.documented, "received": f.received,
+            "id": failure_id,
+            "rule_id": f.rule_id,
+            "test": nodeid,
+            "check": f.check,
+            "title": f.title,
+            "documented": f.documented,
+            "received": f.received,
             "exchange": f.exchange.to_dict() if f.exchange else None,
             "curl": f.exchange.curl() if f.exchange else None,
             "reproduce": {
@@ -188,13 +217,22 @@ class Session:
 
     def finish(self, exitstatus: int, report_dir: Path | None) -> dict[str, Any]:
         model = results.build(
-            contracts=self.contracts, target=self._target_dict(), run=self._run_dict(exitstatus),
-            tests=list(self.tests.values()), failures=self.failures, errors=self.errors,
-            expected=self.expected, exercised=self.exercised,
-            coverage={"enum_values": {k: dict(v) for k, v in self.recorder.enum_values.items()},
-                      "boundary_lengths": self.recorder.boundary_lengths},
+            contracts=self.contracts,
+            target=self._target_dict(),
+            run=self._run_dict(exitstatus),
+            tests=list(self.tests.values()),
+            failures=self.failures,
+            errors=self.errors,
+            expected=self.expected,
+            exercised=self.exercised,
+            coverage={
+                "enum_values": {k: dict(v) for k, v in self.recorder.enum_values.items()},
+                "boundary_lengths": self.recorder.boundary_lengths,
+            },
         )
-        self.stale_expected = sorted(r["id"] for r in model["rules"] if r["id"] in self.expected and r["outcome"] == "pass")
+        self.stale_expected = sorted(
+            r["id"] for r in model["rules"] if r["id"] in self.expected and r["outcome"] == "pass"
+        )
         model["run"]["stale_expected_failures"] = self.stale_expected
         if report_dir is not None:
             write(model, report_dir)
@@ -202,24 +240,36 @@ class Session:
 
     def _target_dict(self) -> dict[str, Any]:
         t = self.target
-        return {"kind": "embedded" if t.embedded else "remote", "grow_url": t.grow_url, "core_url": t.core_url,
-                "site": t.site, "api_key": REDACTED, "readings": dict(self.contracts.readings),
-                "features": sorted(self.admin.features if self.admin else t.features), "faults": sorted(t.faults)}
+        return {
+            "kind": "embedded" if t.embedded else "remote",
+            "grow_url": t.grow_url,
+            "core_url": t.core_url,
+            "site": t.site,
+            "api_key": REDACTED,
+            "readings": dict(self.contracts.readings),
+            "features": sorted(self.admin.features if self.admin else t.features),
+            "faults": sorted(t.faults),
+        }
 
     def _run_dict(self, exitstatus: int) -> dict[str, Any]:
         return {
             "started_at": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="seconds"),
-            "duration_s": round(time.time() - self.started, 2), "profile": self.options["profile"],
+            "duration_s": round(time.time() - self.started, 2),
+            "profile": self.options["profile"],
             "seed": int(self.options["seed"]) if self.options["seed"] is not None else None,
             "requests": self.recorder.requests,
-            "command": redact(shlex.join(sys.argv), (self.target.api_key,)), "exit_code": int(exitstatus),
+            "command": redact(shlex.join(sys.argv), (self.target.api_key,)),
+            "exit_code": int(exitstatus),
             "fatal": self.fatal,
         }
 
     def summary_lines(self, model: dict[str, Any]) -> list[str]:
         counts = model["summary"]["rules"]
         line = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
-        lines = [f"conformance: {model['summary']['verdict'].upper()} ({line}; {model['run']['requests']} requests)"]
+        lines = [
+            f"conformance: {model['summary']['verdict'].upper()}"
+            f" ({line}; {model['run']['requests']} requests)"
+        ]
         lines += [f"  stale expected failure (now passes): {r}" for r in self.stale_expected]
         if self.options["report_dir"]:
             lines.append(f"  reports in {self.options['report_dir']}/")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 DEFAULT_KEY = "test_conformance_key"
 EMBEDDED_URL = "http://embedded.invalid/api/v2"
-FEATURES = ("event-log", "clock", "reset", "idempotency", "rate-limit")
+FEATURES = ("event-log", "clock", "reset", "idempotency", "rate-limit", "multi-brand")
 ENV = {
     "target": "CBCONFORM_TARGET",
     "core_url": "CBCONFORM_CORE_URL",

@@ -29,7 +29,8 @@ class InProcess(httpx.BaseTransport):
             return response.status_code, response.headers.raw, await response.aread()
 
         status, headers, content = self._portal.call(send)
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        # A stream rather than content, so the client closes it and times the exchange (response.elapsed).
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)
 
     def close(self) -> None:
         self._portal_cm.__exit__(None, None, None)
@@ -50,7 +51,11 @@ class Mannered(httpx.BaseTransport):
         for attempt in range(self.RETRIES_ON_429 + 1):
             self._wait_turn()
             response = self._inner.handle_request(request)
-            if response.status_code != 429 or attempt == self.RETRIES_ON_429 or request.extensions.get("no_retry"):
+            if (
+                response.status_code != 429
+                or attempt == self.RETRIES_ON_429
+                or request.extensions.get("no_retry")
+            ):
                 return response
             response.read()
             time.sleep(_retry_after(response))

@@ -50,7 +50,10 @@ def test_openapi_declares_hosts_auth_and_statuses() -> None:
 def test_openapi_declares_both_encodings() -> None:
     for op in _ops().values():
         if "requestBody" in op:
-            assert set(op["requestBody"]["content"]) == {"application/x-www-form-urlencoded", "application/json"}
+            assert set(op["requestBody"]["content"]) == {
+                "application/x-www-form-urlencoded",
+                "application/json",
+            }
 
 
 def test_openapi_links_lead_from_offers_to_fulfillments() -> None:

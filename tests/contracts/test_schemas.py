@@ -1,4 +1,5 @@
-"""The schemas are valid 2020-12, annotate every constraint with a catalogued rule, and their examples hold."""
+"""The schemas are valid 2020-12, annotate every constraint with a catalogued rule, and their examples
+hold."""
 
 from __future__ import annotations
 
@@ -10,7 +11,18 @@ import pytest
 
 from cbconform import contracts
 
-CONSTRAINTS = {"type", "enum", "const", "maxLength", "minLength", "maxItems", "minimum", "maximum", "format", "pattern"}
+CONSTRAINTS = {
+    "type",
+    "enum",
+    "const",
+    "maxLength",
+    "minLength",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "format",
+    "pattern",
+}
 C = contracts.load()
 EXAMPLES = json.loads((C.root / "examples" / "conditionals.json").read_text(encoding="utf-8"))
 
@@ -60,13 +72,17 @@ def test_schema_annotations_name_catalogued_rules() -> None:
 
 def test_examples_cover_every_conditional_rule() -> None:
     conditional = {
-        rule for rule, places in contracts.schema_rule_references(C).items() if any("/allOf/" in p for p in places)
+        rule
+        for rule, places in contracts.schema_rule_references(C).items()
+        if any("/allOf/" in p for p in places)
     }
     assert conditional <= {group["rule"] for group in EXAMPLES}
 
 
 def test_example_descriptions_are_unique() -> None:
-    descriptions = [t["description"] for g in EXAMPLES for t in g["tests"]] + [g["description"] for g in EXAMPLES]
+    descriptions = [t["description"] for g in EXAMPLES for t in g["tests"]] + [
+        g["description"] for g in EXAMPLES
+    ]
     assert len(descriptions) == len(set(descriptions))
 
 

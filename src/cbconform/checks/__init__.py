@@ -23,7 +23,11 @@ class Failure:
     exchange: Exchange | None = None
 
     def describe(self) -> str:
-        lines = [f"[{self.rule_id}] {self.title}", f"  documented: {self.documented}", f"  received:   {self.received}"]
+        lines = [
+            f"[{self.rule_id}] {self.title}",
+            f"  documented: {self.documented}",
+            f"  received:   {self.received}",
+        ]
         if self.exchange is not None:
             lines.append(f"  exchange:   {self.exchange.summary()}")
             lines.append(f"  reproduce:  {self.exchange.curl()}")
@@ -57,7 +61,9 @@ def check(title: str) -> Callable[[Callable[..., list[Failure]]], Callable[..., 
 
 
 def failure(name: str, rule_id: str, documented: str, received: str, exchange: Exchange | None) -> Failure:
-    return Failure(rule_id, name, CHECKS[name].title if name in CHECKS else name, documented, received, exchange)
+    return Failure(
+        rule_id, name, CHECKS[name].title if name in CHECKS else name, documented, received, exchange
+    )
 
 
 def shorten(value: Any, limit: int = 160) -> str:

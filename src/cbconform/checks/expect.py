@@ -26,12 +26,16 @@ class Expect:
         self._count(rules)
         found = conformance(self.contracts, ex)
         if not 200 <= ex.status < 300:
-            found += [failure("accepted", rule, "the request is accepted (2xx)", _answer(ex), ex) for rule in rules]
+            found += [
+                failure("accepted", rule, "the request is accepted (2xx)", _answer(ex), ex) for rule in rules
+            ]
         self._count(self._rules_checked(ex))
         self._raise(found)
         return ex
 
-    def rejected(self, ex: Exchange, rule: str, statuses: Iterable[int] = (400,), param: str | None = None) -> Exchange:
+    def rejected(
+        self, ex: Exchange, rule: str, statuses: Iterable[int] = (400,), param: str | None = None
+    ) -> Exchange:
         """Refused with one of `statuses`, a conforming error body, and `param` naming the field."""
         statuses = tuple(statuses)
         self._count((rule, "ERR-PARAM-NAMES-FIELD") if param else (rule,))
@@ -42,13 +46,22 @@ class Expect:
         elif param and ex.status == 400:
             named = (ex.json() or {}).get("param") if isinstance(ex.json(), dict) else None
             if named != param:
-                found.append(failure("param_names_field", "ERR-PARAM-NAMES-FIELD", f"param = {param!r}",
-                                     f"param = {named!r}", ex))
+                found.append(
+                    failure(
+                        "param_names_field",
+                        "ERR-PARAM-NAMES-FIELD",
+                        f"param = {param!r}",
+                        f"param = {named!r}",
+                        ex,
+                    )
+                )
         self._count(self._rules_checked(ex))
         self._raise(found)
         return ex
 
-    def that(self, condition: bool, rule: str, documented: str, received: object, ex: Exchange | None) -> None:
+    def that(
+        self, condition: bool, rule: str, documented: str, received: object, ex: Exchange | None
+    ) -> None:
         self._count((rule,))
         if not condition:
             raise ConformanceFailure([failure("expect_that", rule, documented, shorten(received), ex)])
@@ -74,8 +87,11 @@ class Expect:
 def _answer(ex: Exchange) -> str:
     body = ex.json()
     code = body.get("api_error_code") if isinstance(body, dict) else None
-    return f"HTTP {ex.status}" + (f" {code}" if code else "") + (f": {shorten(body.get('message'))}"
-                                                                   if isinstance(body, dict) and body.get("message") else "")
+    return (
+        f"HTTP {ex.status}"
+        + (f" {code}" if code else "")
+        + (f": {shorten(body.get('message'))}" if isinstance(body, dict) and body.get("message") else "")
+    )
 
 
 def _unique(found: list[Failure]) -> list[Failure]:

@@ -31,6 +31,8 @@ VERDICTS = {
     "unreachable": ("Target unreachable or key rejected", "\u26a0\ufe0e"),
 }
 BODY_LIMIT = 20_000
+TESTS_PER_RULE = 40
+SHOWN_PER_RULE = 3  # failures of one rule shown in full; the rest are listed, and all are in results.json
 
 
 def render(results: dict[str, Any]) -> str:
@@ -42,6 +44,7 @@ def render(results: dict[str, Any]) -> str:
         lstrip_blocks=True,
     )
     env.filters["duration"] = duration
+    env.filters["safe_url"] = safe_url
     return env.get_template("report.html.j2").render(**context(results))
 
 
@@ -56,7 +59,8 @@ def context(results: dict[str, Any]) -> dict[str, Any]:
         "verdict": _verdict(results),
         "areas": _areas(results),
         "groups": _groups(rules),
-        "failures": [_failure(f, by_id.get(f["rule_id"])) for f in results["failures"]],
+        "failures": results["failures"],
+        "failure_groups": _failure_groups(results["failures"], by_id),
         "tests": _timeline(results["tests"]),
         "coverage": _coverage(results),
         "outcomes": OUTCOMES,
@@ -67,7 +71,7 @@ def context(results: dict[str, Any]) -> dict[str, Any]:
 
 def duration(seconds: float | None) -> str:
     if seconds is None:
-        return "–"
+        return "\u2013"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 120:
@@ -102,8 +106,17 @@ def _verdict(results: dict[str, Any]) -> dict[str, Any]:
     must_failed = [r["id"] for r in rules if r["outcome"] == "fail" and r["level"] == "MUST"]
     advisory = [r["id"] for r in rules if r["outcome"] == "fail" and r["level"] != "MUST"]
     label, icon = VERDICTS.get(key, (key, "?"))
-    return {"key": key, "label": label, "icon": icon, "must_failed": must_failed, "advisory": advisory,
-            "fatal": results["run"].get("fatal"), "errors": len(results["errors"])}
+    unchecked = sum(r["outcome"] in ("skip", "not_run") for r in rules)
+    return {
+        "key": key,
+        "label": label,
+        "icon": icon,
+        "must_failed": must_failed,
+        "advisory": advisory,
+        "fatal": results["run"].get("fatal"),
+        "errors": len(results["errors"]),
+        "unchecked": unchecked,
+    }
 
 
 def _counts(counts: dict[str, int] | None) -> dict[str, int]:
@@ -120,27 +133,77 @@ def _areas(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for name in [a for a in AREAS if a in areas] + sorted(set(areas) - set(AREAS)):
         counts = _counts(areas[name]["rules"])
-        rows.append({"name": name, "verdict": areas[name]["verdict"], "counts": counts,
-                     "total": sum(counts.values()), "segments": _segments(counts)})
+        checked = counts["pass"] + counts["fail"] + counts["error"] + counts["xfail"]
+        rows.append(
+            {
+                "name": name,
+                "verdict": areas[name]["verdict"] if checked else "not_run",
+                "counts": counts,
+                "total": sum(counts.values()),
+                "segments": _segments(counts),
+            }
+        )
     overall = _counts(results["summary"]["rules"])
-    rows.append({"name": "overall", "verdict": results["summary"]["verdict"], "counts": overall,
-                 "total": sum(overall.values()), "segments": _segments(overall)})
+    rows.append(
+        {
+            "name": "overall",
+            "verdict": results["summary"]["verdict"],
+            "counts": overall,
+            "total": sum(overall.values()),
+            "segments": _segments(overall),
+        }
+    )
     return rows
 
 
 def _groups(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[str, dict[str, Any]] = {}
     for index, rule in enumerate(rules):
-        group = groups.setdefault(rule["group"], {"title": rule["group"], "area": rule["area"], "index": index,
-                                                  "rules": []})
+        group = groups.setdefault(
+            rule["group"], {"title": rule["group"], "area": rule["area"], "index": index, "rules": []}
+        )
         page, _, section = rule["source"].partition(" § ")
-        search = " ".join([rule["id"], rule["statement"], rule["source"], *rule["tests"]]).lower()
-        group["rules"].append(rule | {"index": index, "page": page, "section": section, "search": search})
+        shown = rule["tests"][:TESTS_PER_RULE]
+        search = " ".join([rule["id"], rule["statement"], rule["source"], *shown]).lower()
+        group["rules"].append(
+            rule
+            | {
+                "index": index,
+                "page": page,
+                "section": section,
+                "search": search,
+                "tests_shown": shown,
+                "tests_more": len(rule["tests"]) - len(shown),
+            }
+        )
     for group in groups.values():
         group["rules"].sort(key=lambda r: (OUTCOME_RANK.get(r["outcome"], 9), r["index"]))
         group["counts"] = _counts({k: sum(r["outcome"] == k for r in group["rules"]) for k in OUTCOMES})
         group["failing"] = group["counts"]["fail"] + group["counts"]["error"]
     return sorted(groups.values(), key=lambda g: (0 if g["failing"] else 1, g["index"]))
+
+
+def _failure_groups(failures: list[dict[str, Any]], by_id: dict[str, Any]) -> list[dict[str, Any]]:
+    """Failures by rule, MUST before SHOULD before expected: one broken rule often fails many tests."""
+    groups: dict[str, dict[str, Any]] = {}
+    for failure in failures:
+        rule = by_id.get(failure["rule_id"])
+        group = groups.setdefault(
+            failure["rule_id"], {"rule_id": failure["rule_id"], "rule": rule, "all": []}
+        )
+        group["all"].append(failure)
+    for group in groups.values():
+        group["shown"] = [_failure(f, group["rule"]) for f in group["all"][:SHOWN_PER_RULE]]
+        group["rest"] = group["all"][SHOWN_PER_RULE:]
+
+    def order(group: dict[str, Any]) -> tuple[int, int]:
+        rule = group["rule"] or {}
+        return (
+            OUTCOME_RANK.get(rule.get("outcome", "fail"), 9),
+            0 if rule.get("level", "MUST") == "MUST" else 1,
+        )
+
+    return sorted(groups.values(), key=order)
 
 
 def _failure(failure: dict[str, Any], rule: dict[str, Any] | None) -> dict[str, Any]:
@@ -149,8 +212,10 @@ def _failure(failure: dict[str, Any], rule: dict[str, Any] | None) -> dict[str, 
     if exchange:
         req, resp = exchange["request"], exchange["response"]
         view["request"] = req | {"url": safe_url(req["url"]), "pretty": _pretty(req["body"], req["headers"])}
-        view["response"] = resp | {"reason": _reason(resp["status"]),
-                                   "pretty": _pretty(resp["body"], resp["headers"])}
+        view["response"] = resp | {
+            "reason": _reason(resp["status"]),
+            "pretty": _pretty(resp["body"], resp["headers"]),
+        }
         view["elapsed_ms"] = exchange.get("elapsed_ms")
     return view
 
@@ -173,16 +238,27 @@ def _pretty(body: str, headers: dict[str, str]) -> dict[str, Any]:
             if kind == "application/x-www-form-urlencoded":
                 readable = "\n".join(f"{k} = {v}" for k, v in parse_qsl(body, keep_blank_values=True))
     clipped = len(body) > BODY_LIMIT
-    return {"raw": body[:BODY_LIMIT], "readable": (readable or "")[:BODY_LIMIT] or None, "clipped": clipped,
-            "size": len(body.encode("utf-8")), "kind": kind}
+    return {
+        "raw": body[:BODY_LIMIT],
+        "readable": (readable or "")[:BODY_LIMIT] or None,
+        "clipped": clipped,
+        "size": len(body.encode("utf-8")),
+        "kind": kind,
+    }
 
 
 def _timeline(tests: list[dict[str, Any]]) -> dict[str, Any]:
     total = sum(t["duration_s"] for t in tests) or 1.0
     rows, offset = [], 0.0
     for index, test in enumerate(tests):
-        rows.append(test | {"index": index, "left": round(100 * offset / total, 3),
-                            "width": round(100 * test["duration_s"] / total, 3)})
+        rows.append(
+            test
+            | {
+                "index": index,
+                "left": round(100 * offset / total, 3),
+                "width": round(100 * test["duration_s"] / total, 3),
+            }
+        )
         offset += test["duration_s"]
     slowest = sorted(rows, key=lambda t: -t["duration_s"])[:10]
     return {"rows": rows, "total": sum(t["duration_s"] for t in tests), "slowest": slowest}
@@ -193,18 +269,26 @@ def _coverage(results: dict[str, Any]) -> dict[str, Any]:
     by_id = {r["id"]: r for r in rules}
     groups: dict[str, dict[str, Any]] = {}
     for rule in rules:
-        g = groups.setdefault(rule["group"], {"title": rule["group"], "rules": 0, "exercised": 0, "checks": 0})
+        g = groups.setdefault(
+            rule["group"], {"title": rule["group"], "rules": 0, "exercised": 0, "checks": 0}
+        )
         g["rules"] += 1
         g["exercised"] += rule["exercised"] > 0
         g["checks"] += rule["exercised"]
-    enums = [{"rule": rule_id, "statement": by_id.get(rule_id, {}).get("statement", ""),
-              "pairs": sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))}
-             for rule_id, values in sorted(coverage["enum_values"].items())]
+    enums = [
+        {
+            "rule": rule_id,
+            "statement": by_id.get(rule_id, {}).get("statement", ""),
+            "pairs": sorted(values.items(), key=lambda kv: (-kv[1], kv[0])),
+        }
+        for rule_id, values in sorted(coverage["enum_values"].items())
+    ]
     lengths = []
     for label, entry in sorted(coverage["boundary_lengths"].items()):
         sent, top = sorted(entry["sent"]), entry["max"]
-        lengths.append({"label": label, "max": top, "sent": sent, "at_max": top in sent,
-                        "over_max": top + 1 in sent})
+        lengths.append(
+            {"label": label, "max": top, "sent": sent, "at_max": top in sent, "over_max": top + 1 in sent}
+        )
     reasons: dict[str, list[str]] = {}
     for rule in rules:
         if rule["outcome"] == "skip":
@@ -212,6 +296,13 @@ def _coverage(results: dict[str, Any]) -> dict[str, Any]:
             reasons.setdefault(reason, []).append(rule["id"])
     not_run = [r for r in rules if r["outcome"] == "not_run"]
     exercised = sum(r["exercised"] > 0 for r in rules)
-    return {"groups": list(groups.values()), "enums": enums, "lengths": lengths,
-            "skipped": sorted(reasons.items(), key=lambda kv: -len(kv[1])), "not_run": not_run,
-            "exercised": exercised, "checks": sum(r["exercised"] for r in rules), "total": len(rules)}
+    return {
+        "groups": list(groups.values()),
+        "enums": enums,
+        "lengths": lengths,
+        "skipped": sorted(reasons.items(), key=lambda kv: -len(kv[1])),
+        "not_run": not_run,
+        "exercised": exercised,
+        "checks": sum(r["exercised"] for r in rules),
+        "total": len(rules),
+    }

@@ -42,8 +42,11 @@ def _suite(root: ET.Element, results: dict[str, Any], area: str) -> ET.Element:
     props = ET.SubElement(suite, "properties")
     target, run = results["target"], results["run"]
     for name, value in (
-        ("grow_url", target["grow_url"]), ("core_url", target["core_url"]), ("profile", run["profile"]),
-        ("seed", run["seed"]), ("contracts_digest", results["suite"]["contracts_digest"]),
+        ("grow_url", target["grow_url"]),
+        ("core_url", target["core_url"]),
+        ("profile", run["profile"]),
+        ("seed", run["seed"]),
+        ("contracts_digest", results["suite"]["contracts_digest"]),
         ("verdict", results["summary"]["areas"].get(area, {}).get("verdict", "")),
     ):
         ET.SubElement(props, "property", name=name, value="" if value is None else str(value))
@@ -62,8 +65,13 @@ def _cases(rule, tests, failures, failed_rules) -> list[ET.Element]:
 
 
 def _case(rule, test, failure, failed_rules) -> ET.Element:
-    case = ET.Element("testcase", classname=rule["group"], name=f"{rule['id']} [{test['nodeid']}]",
-                      file=test["nodeid"].split("::", 1)[0], time=f"{test['duration_s']:.3f}")
+    case = ET.Element(
+        "testcase",
+        classname=rule["group"],
+        name=f"{rule['id']} [{test['nodeid']}]",
+        file=test["nodeid"].split("::", 1)[0],
+        time=f"{test['duration_s']:.3f}",
+    )
     if failure is not None and rule["outcome"] == "xfail":
         ET.SubElement(case, "skipped", type="xfail", message=f"expected failure: {failure['received']}")
     elif failure is not None:

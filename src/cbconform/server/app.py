@@ -111,4 +111,6 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         )
     else:
         body = error_body(404, "resource_not_found", f"There is no endpoint at {request.url.path}.")
-    return JSONResponse(body, 405 if exc.status_code == 405 else 404)
+    if exc.status_code == 405:
+        return JSONResponse(body, 405, headers=exc.headers)  # Starlette's exception names the Allow header
+    return JSONResponse(body, 404)

@@ -26,6 +26,11 @@
   function reveal() {
     var id = decodeURIComponent(location.hash.slice(1));
     var row = id && document.getElementById(id);
+    var details = row && row.closest("details");
+    if (details && !details.open) {
+      details.open = true;
+      row.scrollIntoView();
+    }
     if (row && row.hidden) {
       form.reset();
       apply();

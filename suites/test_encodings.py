@@ -1,0 +1,123 @@
+"""Media types and body encodings: form with bracket nesting, JSON, the Content-Type default, an
+unsupported type, and bodies that do not parse."""
+
+from __future__ import annotations
+
+import pytest
+
+from cbconform import contracts as contracts_module
+
+C = contracts_module.load()
+POSTS = [op.id for op in C.operations.values() if op.method == "POST"]
+
+
+@pytest.mark.rule("ENC-CONTENT-TYPE-SUPPORTED")
+@pytest.mark.parametrize("media_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize("operation", POSTS)
+def test_encoding_unsupported_content_type_refused(api, expect, target, contracts, operation, media_type):
+    statuses = [415] if contracts.readings["AMB-UNSUPPORTED-CONTENT-TYPE"] == "415" else range(400, 500)
+    exchange = api.call(
+        operation,
+        path_id="cbconform_unknown_0001",
+        content=f"customer_id={target.customer_id}",
+        content_type=media_type,
+    )
+    expect.rejected(exchange, "ENC-CONTENT-TYPE-SUPPORTED", statuses)
+
+
+@pytest.mark.rule("ENC-CONTENT-TYPE-DEFAULT-FORM")
+def test_encoding_missing_content_type_read_as_form(api, expect, target, contracts):
+    exchange = api.call("personalized_offers", content=f"customer_id={target.customer_id}")
+    expect.that(
+        "content-type" not in exchange.request_headers,
+        "ENC-CONTENT-TYPE-DEFAULT-FORM",
+        "the request sent without Content-Type",
+        exchange.request_headers,
+        exchange,
+    )
+    if contracts.readings["AMB-CONTENT-TYPE-MISSING"] == "required":
+        expect.conforms(exchange)
+    else:
+        expect.accepted(exchange, "ENC-CONTENT-TYPE-DEFAULT-FORM")
+
+
+FORMS = {
+    "indexed array": "roles[0]=admin&roles[1]=billing",
+    "bracket array": "roles[]=admin&roles[]=billing",
+    "nested object": "request_context[timezone]=Europe/Berlin&request_context[url]=https://app.example.com"
+    "&request_context[user_agent]=Mozilla/5.0&request_context[locale]=de-DE",
+    "free-form object": "custom[plan]=annual&custom[seats]=3",
+}
+
+
+@pytest.mark.rule(
+    "ENC-FORM-BRACKETS", "POREQ-ROLES-ARRAY", "POREQ-REQUEST-CONTEXT-OBJECT", "POREQ-CUSTOM-OBJECT"
+)
+@pytest.mark.parametrize("form", list(FORMS.values()), ids=list(FORMS))
+def test_encoding_form_brackets_are_parsed(api, expect, target, form):
+    exchange = api.call(
+        "personalized_offers",
+        content=f"customer_id={target.customer_id}&{form}",
+        content_type="application/x-www-form-urlencoded",
+    )
+    expect.accepted(exchange, "ENC-FORM-BRACKETS")
+
+
+@pytest.mark.rule("ENC-FORM-BRACKETS", "POREQ-REQUEST-CONTEXT-REQUIRED")
+def test_encoding_form_brackets_reach_nested_validation(api, expect, target, contracts):
+    if contracts.readings["AMB-REQUEST-CONTEXT-REQUIRED"] != "seed":
+        pytest.skip("AMB-REQUEST-CONTEXT-REQUIRED=spec: no request_context field is required")
+    exchange = api.call(
+        "personalized_offers",
+        content=f"customer_id={target.customer_id}&request_context[timezone]=UTC",
+        content_type="application/x-www-form-urlencoded",
+    )
+    expect.rejected(exchange, "POREQ-REQUEST-CONTEXT-REQUIRED")
+    param = (exchange.json() or {}).get("param", "")
+    expect.that(
+        param.startswith("request_context["),
+        "ENC-FORM-BRACKETS",
+        "param naming request_context[...]",
+        param,
+        exchange,
+    )
+
+
+MALFORMED = {
+    "truncated JSON": (b'{"customer_id": "cust', "application/json"),
+    "JSON array": (b'["customer_id"]', "application/json"),
+    "JSON string": (b'"customer_id"', "application/json"),
+    "deeply nested JSON": (b"[" * 50_000 + b"]" * 50_000, "application/json"),
+    "not UTF-8": (b"customer_id=\xff\xfe\xfa", "application/x-www-form-urlencoded"),
+    "JSON not UTF-8": (b'{"customer_id": "\xff"}', "application/json"),
+    "broken brackets": (
+        b"customer_id]=x&request_context[timezone=UTC&roles[[0]=a",
+        "application/x-www-form-urlencoded",
+    ),
+    "oversized body": (b"note=" + b"x" * (2 << 20), "application/x-www-form-urlencoded"),
+}
+
+
+@pytest.mark.rule("ENC-MALFORMED-BODY-4XX", "ERR-NO-SERVER-ERROR")
+@pytest.mark.parametrize("raw", list(MALFORMED.values()), ids=list(MALFORMED))
+@pytest.mark.parametrize("operation", POSTS)
+def test_encoding_malformed_body_is_4xx(api, expect, operation, raw):
+    content, media_type = raw
+    exchange = api.call(operation, path_id="cbconform_unknown_0001", content=content, content_type=media_type)
+    expect.rejected(exchange, "ENC-MALFORMED-BODY-4XX", range(400, 500))
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param(op, marks=pytest.mark.rule(C.schemas[C.operation(op).request_body]["x-rules"]["type"]))
+        for op in POSTS
+    ],
+)
+@pytest.mark.parametrize("body", [b"[]", b"42", b"null"], ids=["array", "number", "null"])
+def test_encoding_json_body_must_be_an_object(api, expect, operation, body):
+    rule = C.schemas[C.operation(operation).request_body]["x-rules"]["type"]
+    exchange = api.call(
+        operation, path_id="cbconform_unknown_0001", content=body, content_type="application/json"
+    )
+    expect.rejected(exchange, rule, range(400, 500))
