@@ -226,7 +226,7 @@ def _matrix(rows: list[Row], clean: dict[str, Any], peer_clean: set[str] | None,
             "tool": "schemathesis run (default checks)",
             "score": _score(len(peer), len(rows)),
             "baseline_failures": sorted(peer_clean),
-        },  # fmt: skip
+        },
         "seconds": round(seconds, 1),
     }
 
@@ -240,7 +240,8 @@ def _print(matrix: dict[str, Any], out: Path) -> None:
         mark = "killed  " if r["killed"] else "SURVIVED"
         peer = f"  schemathesis: {r['schemathesis']}" if r["schemathesis"] else ""
         print(
-            f"{mark} {r['fault']:<34} {r['rule']:<36} {r['seconds']:>5}s  by {', '.join(r['caught_by']) or '-'}{peer}"
+            f"{mark} {r['fault']:<34} {r['rule']:<36} {r['seconds']:>5}s"
+            f"  by {', '.join(r['caught_by']) or '-'}{peer}"
         )
     clean = matrix["clean"]
     print(
