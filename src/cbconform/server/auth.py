@@ -24,7 +24,9 @@ def check(request: Request, state) -> None:
     if (
         scheme.lower() == "basic"
         and user
-        and (faulty("any-key-accepted") or secrets.compare_digest(user, state.config.api_key))
+        and (
+            faulty("any-key-accepted") or secrets.compare_digest(user.encode(), state.config.api_key.encode())
+        )
     ):
         return
     raise ApiError(
