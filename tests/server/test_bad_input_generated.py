@@ -21,7 +21,7 @@ AUTHORIZATION = "Basic " + base64.b64encode(b"test_conformance_key:").decode()
 schema = schemathesis_support.load(C)
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-    max_examples=15,
+    max_examples=30,
     deterministic=True,
     allow_x00=False,
 )
