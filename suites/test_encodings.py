@@ -121,3 +121,21 @@ def test_encoding_json_body_must_be_an_object(api, expect, operation, body):
         operation, path_id="cbconform_unknown_0001", content=body, content_type="application/json"
     )
     expect.rejected(exchange, rule, range(400, 500))
+
+
+EDGE_FORMS = {
+    "empty roles[] entry": "roles[]=",
+    "empty indexed roles entry": "roles[0]=&roles[1]=admin",
+    "empty request_context": "request_context[timezone]=",
+    "repeated key": "first_name=A&first_name=B",
+}
+
+
+@pytest.mark.rule("ERR-NO-SERVER-ERROR")
+@pytest.mark.parametrize("extra", list(EDGE_FORMS.values()), ids=list(EDGE_FORMS))
+def test_encoding_edge_form_values_never_5xx(api, expect, target, extra):
+    """Legal but unusual form bodies: accepted or refused is the target's choice, a 5xx never is."""
+    content = f"customer_id={target.customer_id}&{extra}"
+    expect.conforms(
+        api.call("personalized_offers", content=content, content_type="application/x-www-form-urlencoded")
+    )

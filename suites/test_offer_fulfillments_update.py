@@ -136,3 +136,18 @@ def test_fulfillment_update_request_case(api, expect, in_progress, coverage, upd
         expect.accepted(exchange, update_case.rule)
     else:
         expect.rejected(exchange, update_case.rule, param=update_case.param)
+
+
+RESOURCE_ONLY_STATUSES = sorted(
+    set(C.schemas["offer_fulfillment.json"]["properties"]["status"]["enum"])
+    - set(C.schemas["requests/update_offer_fulfillment.json"]["properties"]["status"]["enum"])
+)
+
+
+@pytest.mark.rule("UPD-STATUS-ENUM", "ERR-PARAM-NAMES-FIELD")
+@pytest.mark.parametrize("status", RESOURCE_ONLY_STATUSES)
+def test_fulfillment_update_resource_only_status_is_rejected(api, expect, in_progress, coverage, status):
+    """A status the resource has but an update may not set (in_progress) is the likeliest slip."""
+    fulfillment = in_progress("webhook")
+    coverage.enum("UPD-STATUS-ENUM", status)
+    expect.rejected(update(api, fulfillment["id"], status), "UPD-STATUS-ENUM", param="status")

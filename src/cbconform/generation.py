@@ -238,8 +238,10 @@ VALID_BY_FORMAT = {
     "base64-email": ["anVyZ2VuLm3DvGxsZXJAZXhhbXBsZS5jb20="],  # base64 of a UTF-8 email
     "ip-or-hostname": ["203.0.113.7", "2001:db8::1", "edge-1.example.com"],
 }
+# Each breaks only its format, not the header's other constraints (printable ASCII, no spaces), so a
+# server that checks the charset but not the format is still caught.
 INVALID_BY_FORMAT = {
-    "email": "not an email",
+    "email": "jane.doe.example.com",
     "base64-email": "@@not-base64@@",
     "ip-or-hostname": "not an ip!",
 }

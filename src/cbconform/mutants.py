@@ -43,6 +43,20 @@ def pytest_ignore_collect(collection_path: Path, config: Any) -> bool | None:
     return True if os.environ.get(SKIP_SLOW) and collection_path.name == SLOW_MODULE else None
 
 
+def pytest_sessionstart(session: Any) -> None:
+    _SESSION[:] = [session]
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    """Stops the run once the selected rule has failed: the fault is caught, the rest would be shrinking."""
+    rule = os.environ.get(ONLY_RULE)
+    if rule and report.failed and f"[{rule}]" in report.longreprtext and _SESSION:
+        _SESSION[0].shouldstop = f"{rule} failed: the fault is caught"
+
+
+_SESSION: list[Any] = []
+
+
 @dataclass
 class Row:
     fault: str
@@ -120,7 +134,7 @@ def _suite(fault: str | None, rule: str | None, skip_slow: bool = False) -> dict
                 "-p", "cbconform.mutants", "-p", "no:cacheprovider", "-q", "--profile=ci",
                 f"--report-dir={tmp}", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
         if fault:
-            argv += [f"--embedded-fault={fault}", "--maxfail=1"]
+            argv += [f"--embedded-fault={fault}"]
         env = os.environ | {ONLY_RULE: rule or "", SKIP_SLOW: "1" if skip_slow else ""}
         env.pop("CHARGEBEE_API_KEY", None)
         started = time.monotonic()
