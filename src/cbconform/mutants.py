@@ -190,7 +190,7 @@ def _schemathesis(fault: str | None, examples: int) -> set[str]:
                     "--auth", f"{KEY}:", "--max-examples", str(examples), "--seed", "1",
                     "--report", "junit", "--report-dir", tmp, "--no-color"]  # fmt: skip
             subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600)
-            return _junit_failures(Path(tmp) / "junit.xml")
+            return _junit_failures(next(Path(tmp).glob("junit*.xml"), Path(tmp) / "junit.xml"))
     finally:
         proc.terminate()
         proc.wait(10)
