@@ -189,7 +189,7 @@ def _schemathesis(fault: str | None, examples: int) -> set[str]:
             argv = [sys.executable, "-m", "schemathesis.cli", "run", str(spec), "--url", url,
                     "--auth", f"{KEY}:", "--max-examples", str(examples), "--seed", "1",
                     "--report", "junit", "--report-dir", tmp, "--no-color"]  # fmt: skip
-            subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600)
+            subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600, cwd=tmp)
             return _junit_failures(next(Path(tmp).glob("junit*.xml"), Path(tmp) / "junit.xml"))
     finally:
         proc.terminate()
