@@ -81,3 +81,28 @@ def in_progress(create) -> Callable[[str], dict[str, Any]]:
         return fulfillment
 
     return make
+
+
+def judge_case(expect, coverage, operation: str, case, exchange, references: tuple[str, ...] = ()) -> None:
+    """The verdict on one request case: valid ones accepted, invalid ones refused naming the field.
+
+    A reference id at its maximum length names nothing on the target, so it may be refused as unknown
+    (404), but never as too long."""
+    if case.max_length:
+        sent = case.max_length + (0 if case.valid else 1)
+        coverage.boundary(f"{operation} {case.param}", case.max_length, sent)
+    if case.valid and case.path[-1] in references:
+        body = exchange.json()
+        named = body.get("param") if isinstance(body, dict) else None
+        expect.that(
+            not (exchange.status == 400 and named == case.param),
+            case.rule,
+            f"{case.param} of {case.max_length} not refused as too long",
+            f"HTTP 400 naming {named}",
+            exchange,
+        )
+        expect.conforms(exchange)
+    elif case.valid:
+        expect.accepted(exchange, case.rule)
+    else:
+        expect.rejected(exchange, case.rule, param=case.param)

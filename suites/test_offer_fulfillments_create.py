@@ -7,7 +7,7 @@ import pytest
 
 from cbconform import contracts as contracts_module
 from cbconform.parametrize import rules_mark
-from conftest import needs, option_of
+from conftest import judge_case, needs, option_of
 
 C = contracts_module.load()
 TYPES = ["billing_update", "checkout", "url_redirect", "webhook", "email"]
@@ -71,25 +71,4 @@ def test_fulfillment_create_records_accepted_event(create, admin, contracts, exp
 def test_fulfillment_create_request_case(api, expect, offer, coverage, create_case, encoding):
     base = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "webhook")["id"]}
     exchange = api.call("create_offer_fulfillment", body=create_case.apply(base), encoding=encoding)
-    if create_case.max_length:
-        coverage.boundary(
-            f"create_offer_fulfillment {create_case.param}",
-            create_case.max_length,
-            create_case.max_length + (0 if create_case.valid else 1),
-        )
-    if create_case.valid and create_case.path[-1] in REFERENCES:
-        # An id at its maximum length names nothing here, so it may be unknown (404) but not too long.
-        named = (exchange.json() or {}).get("param") if isinstance(exchange.json(), dict) else None
-        too_long = exchange.status == 400 and named == create_case.param
-        expect.that(
-            not too_long,
-            create_case.rule,
-            f"{create_case.param} of {create_case.max_length} accepted",
-            f"HTTP 400 naming {named}",
-            exchange,
-        )
-        expect.conforms(exchange)
-    elif create_case.valid:
-        expect.accepted(exchange, create_case.rule)
-    else:
-        expect.rejected(exchange, create_case.rule, param=create_case.param)
+    judge_case(expect, coverage, "create_offer_fulfillment", create_case, exchange, REFERENCES)

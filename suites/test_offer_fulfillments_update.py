@@ -7,7 +7,7 @@ import pytest
 
 from cbconform import contracts as contracts_module
 from cbconform.parametrize import rules_mark
-from conftest import needs
+from conftest import judge_case, needs
 
 C = contracts_module.load()
 MERCHANT = ["url_redirect", "webhook", "email"]
@@ -126,16 +126,7 @@ def test_fulfillment_update_request_case(api, expect, in_progress, coverage, upd
     exchange = api.call(
         "update_offer_fulfillment", path_id=fulfillment["id"], body=update_case.apply(base), encoding=encoding
     )
-    if update_case.max_length:
-        coverage.boundary(
-            f"update_offer_fulfillment {update_case.param}",
-            update_case.max_length,
-            update_case.max_length + (0 if update_case.valid else 1),
-        )
-    if update_case.valid:
-        expect.accepted(exchange, update_case.rule)
-    else:
-        expect.rejected(exchange, update_case.rule, param=update_case.param)
+    judge_case(expect, coverage, "update_offer_fulfillment", update_case, exchange)
 
 
 RESOURCE_ONLY_STATUSES = sorted(

@@ -7,6 +7,7 @@ import pytest
 from cbconform import contracts as contracts_module
 from cbconform.generation import example, unique_id
 from cbconform.parametrize import rules_mark
+from conftest import judge_case
 
 C = contracts_module.load()
 SCHEMA = "requests/create_order.json"
@@ -78,23 +79,4 @@ def test_order_request_case(api, expect, target, coverage, served, order_case, e
     if order_case.path == ("id",) and order_case.kind == "at-max":
         body["id"] = unique_id("ord-", order_case.max_length)
     exchange = api.call("create_order", body=body, encoding=encoding)
-    if order_case.max_length:
-        coverage.boundary(
-            f"create_order {order_case.param}",
-            order_case.max_length,
-            order_case.max_length + (0 if order_case.valid else 1),
-        )
-    if order_case.valid and order_case.path[-1] in REFERENCES:
-        named = (exchange.json() or {}).get("param") if isinstance(exchange.json(), dict) else None
-        expect.that(
-            not (exchange.status == 400 and named == order_case.param),
-            order_case.rule,
-            f"{order_case.param} of {order_case.max_length} not refused as too long",
-            f"HTTP 400 naming {named}",
-            exchange,
-        )
-        expect.conforms(exchange)
-    elif order_case.valid:
-        expect.accepted(exchange, order_case.rule)
-    else:
-        expect.rejected(exchange, order_case.rule, param=order_case.param)
+    judge_case(expect, coverage, "create_order", order_case, exchange, REFERENCES)

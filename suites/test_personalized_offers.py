@@ -8,7 +8,7 @@ from hypothesis import given
 from cbconform import contracts as contracts_module
 from cbconform.generation import example, valid_bodies
 from cbconform.parametrize import rules_mark
-from conftest import needs
+from conftest import judge_case, needs
 
 C = contracts_module.load()
 RESPONSE_RULES = rules_mark(
@@ -80,16 +80,7 @@ def test_personalized_offers_generated_valid_request_accepted(api, expect, targe
 def test_personalized_offers_request_case(api, expect, target, coverage, po_case, encoding):
     body = po_case.apply(full_body(target))
     exchange = api.call("personalized_offers", body=body, encoding=encoding)
-    if po_case.max_length:
-        coverage.boundary(
-            f"personalized_offers {po_case.param}",
-            po_case.max_length,
-            po_case.max_length + (0 if po_case.valid else 1),
-        )
-    if po_case.valid:
-        expect.accepted(exchange, po_case.rule)
-    else:
-        expect.rejected(exchange, po_case.rule, param=po_case.param)
+    judge_case(expect, coverage, "personalized_offers", po_case, exchange)
 
 
 @pytest.mark.rule("POREQ-SUBSCRIPTION-ID-MULTI-BRAND")
