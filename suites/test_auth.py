@@ -33,6 +33,20 @@ def test_auth_missing_key_is_401(api, expect, operation):
     _rejected_401(expect, api.call(operation, path_id="x", body=BODY, auth=NO_AUTH), "AUTH-MISSING-KEY-401")
 
 
+@pytest.mark.rule("AUTH-BASIC-KEY-AS-USER")
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_auth_key_as_user_name_is_accepted(api, expect, operation):
+    """Whatever else the answer says about this body, it is not that the credentials are wrong."""
+    exchange = api.call(operation, path_id="cbconform_unknown_0001", body=BODY)
+    expect.that(
+        exchange.status != 401,
+        "AUTH-BASIC-KEY-AS-USER",
+        "the API key as Basic user name, empty password, is accepted",
+        f"HTTP {exchange.status}",
+        exchange,
+    )
+
+
 @pytest.mark.rule("AUTH-WRONG-KEY-401", "ERR-STATUS-TYPE-CODE")
 @pytest.mark.parametrize(
     "credentials", [("cbconform_wrong_key", ""), ("", "")], ids=["wrong key", "empty key"]

@@ -83,6 +83,21 @@ def test_encoding_form_brackets_reach_nested_validation(api, expect, target, con
     )
 
 
+ROLE_LIMIT = C.schemas["requests/personalized_offers.json"]["properties"]["roles"]["items"]["maxLength"]
+
+
+@pytest.mark.rule("ENC-FORM-BRACKETS", "POREQ-ROLES-ITEM-MAXLEN")
+@pytest.mark.parametrize("name", ["roles[0]", "roles[]"], ids=["indexed array", "bracket array"])
+def test_encoding_form_array_items_reach_validation(api, expect, target, name):
+    """A role one past its limit is refused only if the server read the bracket as an array item."""
+    exchange = api.call(
+        "personalized_offers",
+        content=f"customer_id={target.customer_id}&{name}={'r' * (ROLE_LIMIT + 1)}",
+        content_type="application/x-www-form-urlencoded",
+    )
+    expect.rejected(exchange, "ENC-FORM-BRACKETS", param="roles[0]")
+
+
 MALFORMED = {
     "truncated JSON": (b'{"customer_id": "cust', "application/json"),
     "JSON array": (b'["customer_id"]', "application/json"),

@@ -118,6 +118,8 @@ class Lifecycle(RuleBasedStateMachine):
         "UPD-STATUS-200",
         "OF-FAILED-AT-ONLY-FAILED",
         "OF-ERROR-ONLY-FAILED",
+        "OF-COMPLETED-AFTER-CREATED",
+        "OF-FAILED-AFTER-CREATED",
     ),
 )
 def test_lifecycle_state_machine_keeps_invariants(api, expect, target, contracts):

@@ -38,11 +38,12 @@ def test_personalized_offers_fetch_known_customer_conforms(api, expect, target, 
             coverage.enum("PO-OPTION-PROCESSING-LAYOUT-ENUM", option["processing_layout"])
 
 
-@pytest.mark.rule("PO-EMPTY-WHEN-NONE", "PO-RESPONSE-EXPIRES-AT")
+@RESPONSE_RULES
+@pytest.mark.rule("PO-EMPTY-WHEN-NONE")
 def test_personalized_offers_fetch_customer_without_offers_is_empty(api, expect, target):
     exchange = api.call("personalized_offers", body={"customer_id": target.customer_without_offers})
     expect.accepted(exchange, "PO-EMPTY-WHEN-NONE")
-    offers = exchange.json()["personalized_offers"]
+    offers = exchange.json().get("personalized_offers")
     expect.that(offers == [], "PO-EMPTY-WHEN-NONE", "an empty personalized_offers list", offers, exchange)
 
 
@@ -75,6 +76,14 @@ def test_personalized_offers_generated_valid_request_accepted(api, expect, targe
         )
 
     run()
+
+
+@pytest.mark.rule("POREQ-CUSTOM-OBJECT")
+@pytest.mark.parametrize("encoding", ["form", "json"])
+def test_personalized_offers_custom_takes_any_keys(api, expect, target, encoding):
+    custom = {"plan": "annual", "cbconform_attribute": "any value", "x_1": "1"}
+    body = {"customer_id": target.customer_id, "custom": custom}
+    expect.accepted(api.call("personalized_offers", body=body, encoding=encoding), "POREQ-CUSTOM-OBJECT")
 
 
 def test_personalized_offers_request_case(api, expect, target, coverage, po_case, encoding):

@@ -4,7 +4,8 @@ apply, counts the rules it exercised, and raises ConformanceFailure naming the r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from cbconform.checks import ConformanceFailure, Failure, failure, shorten
 from cbconform.checks.responses import conformance
@@ -15,6 +16,17 @@ from cbconform.exchange import Exchange
 class Expect:
     def __init__(self, contracts: Contracts, exercised: Counter):
         self.contracts, self.exercised = contracts, exercised
+        self._gathering: list[Failure] | None = None
+
+    @contextmanager
+    def gathered(self) -> Iterator[None]:
+        """Every rule the expectations inside break is reported, not only the first one's."""
+        self._gathering = []
+        try:
+            yield
+        finally:
+            found, self._gathering = self._gathering, None
+        self._raise(found)
 
     def conforms(self, ex: Exchange, replay: bool = False) -> Exchange:
         self._count(self._rules_checked(ex))
@@ -64,7 +76,7 @@ class Expect:
     ) -> None:
         self._count((rule,))
         if not condition:
-            raise ConformanceFailure([failure("expect_that", rule, documented, shorten(received), ex)])
+            self._raise([failure("expect_that", rule, documented, shorten(received), ex)])
 
     def _rules_checked(self, ex: Exchange) -> set[str]:
         rules = {"ENC-RESPONSE-JSON", "ERR-NO-SERVER-ERROR"}
@@ -78,9 +90,10 @@ class Expect:
     def _count(self, rules: Iterable[str]) -> None:
         self.exercised.update(rules)
 
-    @staticmethod
-    def _raise(found: list[Failure]) -> None:
-        if found:
+    def _raise(self, found: list[Failure]) -> None:
+        if found and self._gathering is not None:
+            self._gathering.extend(found)
+        elif found:
             raise ConformanceFailure(_unique(found))
 
 

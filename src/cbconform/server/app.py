@@ -11,7 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from cbconform.contracts import Operation
@@ -71,6 +71,8 @@ def _endpoint(state: ServerState, methods: dict[str, Operation]):
             log.exception("internal error on %s %s", request.method, request.url.path)
             status, body, headers = 500, error_body(500, "internal_error", "Sorry, something went wrong."), {}
         status, body, headers = faults.apply(state.config.faults, op.id, status, body, dict(headers))
+        if status >= 400 and state.config.faulty("errors-as-html"):
+            return HTMLResponse(f"<html><body><h1>{status}</h1></body></html>", status, headers=headers)
         return JSONResponse(body, status, headers=headers)
 
     return endpoint
@@ -79,14 +81,14 @@ def _endpoint(state: ServerState, methods: dict[str, Operation]):
 async def _handle(state: ServerState, op: Operation, request: Request) -> tuple[int, dict[str, Any], dict]:
     config, contracts = state.config, state.contracts
     auth.check(request, state)
-    if state.limiter:
+    if state.limiter and not config.faulty("rate-limit-not-enforced"):
         state.limiter.admit(state.clock.now())
     params: dict[str, Any] = {}
     if op.method == "POST":
         json_allowed = state.reading("AMB-REQUEST-ENCODING") == "both" and not config.faulty("json-refused")
-        params = await read_body(
-            request, contracts, json_allowed, config.faulty("unsupported-content-type-accepted")
-        )
+        params = await read_body(request, contracts, json_allowed, _reading_faults(config, op.id))
+    if not isinstance(params, dict):
+        raise RuntimeError("the handler expected an object of parameters")  # only a faulty reader gets here
     check_headers(request, contracts, op.headers)
     if op.request_body:
         check_params(params, contracts, op.request_body)
@@ -102,6 +104,20 @@ async def _handle(state: ServerState, op: Operation, request: Request) -> tuple[
     if key:
         idempotency.remember(state, key, print_, status, body)
     return status, body, {}
+
+
+def _reading_faults(config: ServerConfig, operation: str) -> frozenset[str]:
+    """The body-reading faults in force for this operation (see encoding.read_body)."""
+    return frozenset(s for s in READING_FAULTS if config.faulty(s, operation))
+
+
+READING_FAULTS = (
+    "unsupported-content-type-accepted",
+    "non-object-json-crashes",
+    "missing-content-type-refused",
+    "indexed-arrays-dropped",
+    "truncated-json-crashes",
+)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:

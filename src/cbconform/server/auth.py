@@ -18,9 +18,11 @@ def check(request: Request, state) -> None:
         return
     scheme, _, encoded = header.partition(" ")
     try:
-        user = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")[0]
+        user, _, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        user = ""
+        user = password = ""
+    if faulty("key-expected-as-password"):
+        user = password
     if (
         scheme.lower() == "basic"
         and user

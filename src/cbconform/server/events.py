@@ -12,15 +12,24 @@ from cbconform.server.encoding import origin_user
 from cbconform.server.store import dumps
 
 ACTIONS = ("webhook", "email", "slack", "segment")
+IGNORED_BY_FAULT = {
+    "chargebee-event-actions": "event-actions-ignored",
+    "chargebee-event-email": "event-email-ignored",
+    "chargebee-event-webhook": "event-webhook-ignored",
+}
 
 
-def actions(request: Request | None, ignore_email_header: bool = False) -> dict[str, str]:
+def actions(request: Request | None, ignored: frozenset[str] = frozenset()) -> dict[str, str]:
+    """What each action did; `ignored` names the headers a faulty server pays no attention to."""
     headers = request.headers if request is not None else {}
-    all_off = headers.get("chargebee-event-actions") == "all-disabled"
+
+    def disabled(name: str) -> bool:
+        return name not in ignored and headers.get(name) == "all-disabled"
+
+    all_off = disabled("chargebee-event-actions")
     skipped = {
-        "webhook": all_off or headers.get("chargebee-event-webhook") == "all-disabled",
-        "email": all_off
-        or (headers.get("chargebee-event-email") == "all-disabled" and not ignore_email_header),
+        "webhook": all_off or disabled("chargebee-event-webhook"),
+        "email": all_off or disabled("chargebee-event-email"),
     }
     return {name: "skipped" if all_off or skipped.get(name) else "sent" for name in ACTIONS}
 
@@ -45,7 +54,7 @@ def record(db, state, kind: str, fulfillment_id: str, at: int, request: Request 
         "occurred_at": at,
         "origin": origin(request, prefer_plain=faulty("origin-user-wins")),
         "business_entity_id": request.headers.get("chargebee-business-entity-id") if request else None,
-        "actions": actions(request, ignore_email_header=faulty("event-email-ignored")),
+        "actions": actions(request, frozenset(h for h, f in IGNORED_BY_FAULT.items() if faulty(f))),
     }
     cursor = db.execute(
         "INSERT INTO events (fulfillment_id, doc) VALUES (?, ?)", (fulfillment_id, dumps(event))

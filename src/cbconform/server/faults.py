@@ -1,11 +1,13 @@
 """Named faults: each breaks one documented rule the way a real implementation plausibly would.
 
 The catalogue is data (faults.toml). Validation faults weaken the contracts the server validates
-against; response faults rewrite what the server would have answered; behaviour faults are switches
-its own logic consults through ServerConfig.faulty()."""
+against; response faults rewrite what the server would have answered, either by a declared `edit` or
+by a named transform below; behaviour faults are switches its own logic consults through
+ServerConfig.faulty()."""
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,6 +25,13 @@ class Fault:
     kind: str
     description: str
     patch: tuple[dict[str, Any], ...] = ()
+    operations: tuple[str, ...] = ()  # where the fault shows, when narrower than its rule's operations
+    edit: dict[str, Any] | None = None  # a declared response edit (see `_edit`)
+    switch: str = ""  # the behaviour switch it turns on; defaults to its name
+    readings: dict[str, str] | None = None  # ambiguity readings under which the fault shows
+
+    def applies_to(self, operation: str | None) -> bool:
+        return operation is None or not self.operations or operation in self.operations
 
 
 @cache
@@ -30,13 +39,29 @@ def catalogue() -> dict[str, Fault]:
     with CATALOGUE.open("rb") as fh:
         entries = tomllib.load(fh)["fault"]
     return {
-        e["name"]: Fault(e["name"], e["rule"], e["kind"], e["description"], tuple(e.get("patch", ())))
+        e["name"]: Fault(
+            e["name"],
+            e["rule"],
+            e["kind"],
+            e["description"],
+            tuple(e.get("patch", ())),
+            tuple(e.get("operations", ())),
+            e.get("edit"),
+            e.get("switch", e["name"]),
+            e.get("readings"),
+        )
         for e in entries
     }
 
 
 def unknown(names: Iterable[str]) -> list[str]:
     return sorted(set(names) - set(catalogue()))
+
+
+def switched(active: Iterable[str], switch: str, operation: str | None = None) -> bool:
+    """Whether an active fault turns this behaviour switch on for this operation."""
+    known = catalogue()
+    return any(known[n].switch == switch and known[n].applies_to(operation) for n in active if n in known)
 
 
 def validation_patches(names: Iterable[str]) -> tuple[dict[str, Any], ...]:
@@ -58,9 +83,70 @@ def transform(name: str) -> Callable[[Transform], Transform]:
 
 def apply(names: frozenset[str], operation: str, status: int, body: Body, headers: dict[str, str]):
     for name in sorted(names):
-        if name in TRANSFORMS:
+        fault = catalogue()[name]
+        if not fault.applies_to(operation):
+            continue
+        if fault.edit is not None:
+            status, body = _edit(fault.edit, status, body)
+        elif name in TRANSFORMS:
             status, body, headers = TRANSFORMS[name](operation, status, body, headers)
     return status, body, headers
+
+
+def _edit(edit: dict[str, Any], status: int, body: Any) -> tuple[int, Any]:
+    """A declared edit of a success answer. `at` is a JSON pointer whose `*` steps into every item;
+    `when` filters the objects holding the target by their fields; one action says what happens:
+    remove, set (a value), pad (a string to that length), add or scale (a number), duplicate (a list),
+    bare (the answer becomes the value), status (the answer's status code)."""
+    if status >= 400:
+        return status, body
+    if "status" in edit:
+        status = edit["status"]
+    if "at" not in edit:
+        return status, body
+    *steps, last = edit["at"].split("/")[1:]
+    if last == "*":
+        for items in _holders(body, steps):
+            if isinstance(items, list):
+                items[:] = [_changed(edit, item) for item in items]
+        return status, body
+    for holder in _holders(body, steps):
+        if not isinstance(holder, dict) or any(holder.get(k) != v for k, v in edit.get("when", {}).items()):
+            continue
+        if last not in holder and "set" not in edit:
+            continue
+        if edit.get("bare"):
+            return status, holder[last]
+        holder[last] = _changed(edit, holder.get(last))
+        if edit.get("remove"):
+            del holder[last]
+    return status, body
+
+
+def _holders(value: Any, steps: list[str]) -> Iterable[Any]:
+    if not steps:
+        yield value
+        return
+    step, rest = steps[0], steps[1:]
+    children = value if step == "*" and isinstance(value, list) else None
+    if children is None and isinstance(value, dict) and step in value:
+        children = [value[step]]
+    for child in children or ():
+        yield from _holders(child, rest)
+
+
+def _changed(edit: dict[str, Any], value: Any) -> Any:
+    if "set" in edit:
+        return copy.deepcopy(edit["set"])
+    if "pad" in edit:
+        return str(value).ljust(edit["pad"], "x")
+    if "add" in edit:
+        return value + edit["add"]
+    if "scale" in edit:
+        return value * edit["scale"]
+    if edit.get("duplicate"):
+        return value + copy.deepcopy(value)
+    return value
 
 
 def _fulfillment(body: Body) -> Body | None:
@@ -187,4 +273,50 @@ def _replay_without_header(op, status, body, headers):
 def _replayed_header_always(op, status, body, headers):
     if op != "retrieve_offer_fulfillment":
         headers.setdefault("chargebee-idempotency-replayed", "false")
+    return status, body, headers
+
+
+def _error(status: int, code: str, message: str, param: str | None) -> Body:
+    from cbconform.server.errors import error_body
+
+    return error_body(status, code, message, param)
+
+
+@transform("no-offers-answers-404")
+def _no_offers_404(op, status, body, headers):
+    if status == 200 and body.get("personalized_offers") == []:
+        return 404, _error(404, "resource_not_found", "No offer for this customer.", "customer_id"), headers
+    return status, body, headers
+
+
+@transform("webhook-created-completed")
+def _webhook_created_completed(op, status, body, headers):
+    if (f := _fulfillment(body)) and f.get("processing_type") == "webhook":
+        f["status"], f["completed_at"] = "completed", f["created_at"]
+    return status, body, headers
+
+
+def _not_found_as_400(op, status, body, headers):
+    if status == 404:
+        body |= {"api_error_code": "param_wrong_value", "error_code": "param_wrong_value"}
+        body["http_status_code"] = 400
+        return 400, body, headers
+    return status, body, headers
+
+
+transform("unknown-offer-400")(_not_found_as_400)
+transform("update-unknown-id-400")(_not_found_as_400)
+
+
+@transform("error-type-validation")
+def _type_validation(op, status, body, headers):
+    if status == 400:
+        body["type"] = "validation_error"
+    return status, body, headers
+
+
+@transform("no-retry-after")
+def _no_retry_after(op, status, body, headers):
+    if status == 429:
+        headers = {k: v for k, v in headers.items() if k.lower() != "retry-after"}
     return status, body, headers

@@ -40,9 +40,10 @@ def create(state, params: dict[str, Any], request) -> tuple[int, dict[str, Any]]
     redirect = option.get("redirect_url") or option.get("fulfillment_redirect_url")
     if redirect and option["processing_type"] in ("billing_update", "url_redirect"):
         resource["redirect_url"] = redirect
-    due = now + (
-        state.config.processing_delay if option["processing_type"] in CHARGEBEE_PROCESSED else SEVEN_DAYS
-    )
+    chargebee_processed = option["processing_type"] in CHARGEBEE_PROCESSED
+    if state.config.faulty("billing-update-never-settles"):
+        chargebee_processed = False
+    due = now + (state.config.processing_delay if chargebee_processed else SEVEN_DAYS)
     outcome = {k: option[k] for k in ("outcome", "error_code", "error_message") if k in option}
     with state.store.transaction() as db:
         _save(db, resource, due, outcome)
@@ -61,6 +62,8 @@ def retrieve(state, fulfillment_id: str, request) -> tuple[int, dict[str, Any]]:
 
 def update(state, fulfillment_id: str, params: dict[str, Any], request) -> tuple[int, dict[str, Any]]:
     faulty = state.config.faulty
+    if len(params["id"]) > 50 and faulty("update-long-body-id-crashes"):
+        raise RuntimeError("the id column holds 50 characters")
     if params["id"] != fulfillment_id and not faulty("body-id-ignored"):
         raise invalid(f"id {params['id']!r} does not match the fulfillment in the path.", "id")
     with state.store.transaction():
@@ -77,9 +80,11 @@ def update(state, fulfillment_id: str, params: dict[str, Any], request) -> tuple
             resource, params["status"], now, "external_fulfillment_failed", params.get("failure_reason")
         )
         with state.store.transaction() as db:
-            _save(db, resource, None, {})
+            if not faulty("update-not-stored"):
+                _save(db, resource, None, {})
             kind = "fulfilled" if params["status"] == "completed" else "failed"
-            events.record(db, state, kind, fulfillment_id, now, request)
+            if not faulty("no-fulfilled-event" if kind == "fulfilled" else "no-failed-event"):
+                events.record(db, state, kind, fulfillment_id, now, request)
     return 200, {"offer_fulfillment": resource}
 
 
@@ -144,6 +149,8 @@ def _hosted_page(state, fulfillment_id: str) -> dict[str, str]:
 
 
 def _load(state, fulfillment_id: str) -> dict[str, Any]:
+    if len(fulfillment_id) > 50 and state.config.faulty("long-path-id-crashes"):
+        raise RuntimeError("the id column holds 50 characters")
     stored = state.store.get("fulfillments", fulfillment_id)
     if stored is None:
         if state.config.faulty("unknown-fulfillment-400"):

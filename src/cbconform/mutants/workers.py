@@ -1,0 +1,151 @@
+"""Where a fault's runs happen: in children forked from a parent that has already imported pytest,
+hypothesis, schemathesis, the reference server and the suites' plugin, so that a run costs its tests
+and not two seconds of imports. Each child serves one task and exits (no state leaks between faults).
+
+Two kinds of task: `suite` (our suites, in process, against the embedded server with the fault) and
+`peer` (the `schemathesis run` CLI, in process, against the faulty server on a loopback port)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from cbconform import paths
+from cbconform.mutants.select import ONLY_RULE, SKIP_SLOW
+
+KEY = "test_conformance_key"
+TASK_SECONDS = 300  # a run that hangs is reported as an error, not waited on forever
+
+
+def preload() -> None:
+    """Imports once in the parent what every child needs; fork shares it."""
+    import hypothesis  # noqa: F401
+    import pytest  # noqa: F401
+    import schemathesis.cli  # noqa: F401
+    import uvicorn  # noqa: F401
+
+    import cbconform.checks.expect
+    import cbconform.plugin
+    import cbconform.report.html
+    import cbconform.schemathesis_support
+    import cbconform.server.app  # noqa: F401
+
+
+def pool(jobs: int) -> Any:
+    return multiprocessing.get_context("fork").Pool(max(1, jobs), maxtasksperchild=1)
+
+
+def run(task: tuple) -> dict[str, Any]:
+    """The child's entry point: silence, a time limit, then the task."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    signal.signal(signal.SIGALRM, _too_long)
+    signal.alarm(TASK_SECONDS)
+    started = time.monotonic()
+    kind, *args = task
+    try:
+        result = suite(*args) if kind == "suite" else peer(*args)
+    except Exception as error:
+        result = {"errors": [f"{type(error).__name__}: {error}"]}
+    return {"task": task, "seconds": round(time.monotonic() - started, 1)} | result
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _too_long(signum: int, frame: Any) -> None:
+    raise _TooLong(f"the run took over {TASK_SECONDS} s")
+
+
+def suite(fault: str | None, rule: str | None, skip_slow: bool) -> dict[str, Any]:
+    """One pytest run of the suites against the embedded server with this fault, limited to this rule."""
+    import pytest
+
+    os.environ.pop("CHARGEBEE_API_KEY", None)
+    os.environ[ONLY_RULE] = rule or ""
+    os.environ[SKIP_SLOW] = "1" if skip_slow else ""
+    tmp = tempfile.mkdtemp(prefix="cbmutant-")
+    argv = [str(paths.suites_dir()), "-p", "cbconform.plugin", "-p", "cbconform.mutants.select",
+            "-p", "no:cacheprovider", "-q", "--assert=plain", "--profile=ci",
+            f"--report-dir={tmp}", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
+    argv += [f"--embedded-fault={fault}"] if fault else []
+    argv += [f"--reading={amb}={name}" for amb, name in _readings(fault).items()]
+    pytest.main(argv)
+    results = json.loads((Path(tmp) / "results.json").read_text(encoding="utf-8"))
+    return {
+        "failed_rules": sorted(r["id"] for r in results["rules"] if r["outcome"] == "fail"),
+        "tests": len(results["tests"]),
+        "errors": [e["message"] for e in results["errors"]][:3],
+        "passed": results["summary"]["verdict"] == "pass",
+    }
+
+
+def peer(fault: str | None, operations: tuple[str, ...], examples: int) -> dict[str, Any]:
+    """`schemathesis run` with its default checks against the faulty server: the failures it reports."""
+    import schemathesis.cli
+
+    from cbconform import contracts, openapi
+
+    sys.setswitchinterval(0.0005)  # client and server threads hand the GIL back and forth per request
+    url = _serve(fault)
+    tmp = Path(tempfile.mkdtemp(prefix="cbpeer-"))
+    spec = tmp / "openapi.json"
+    spec.write_text(json.dumps(openapi.build(contracts.load())), encoding="utf-8")
+    os.chdir(tmp)  # schemathesis writes its own folders into the working directory
+    argv = ["run", str(spec), "--url", url, "--auth", f"{KEY}:", "--max-examples", str(examples),
+            "--seed", "1", "--report", "junit", "--report-dir", str(tmp), "--no-color"]  # fmt: skip
+    for operation in operations:
+        argv += ["--include-operation-id", operation]
+    with contextlib.suppress(SystemExit):
+        schemathesis.cli.schemathesis.main(argv, standalone_mode=False)
+    return {"failures": sorted(junit_failures(next(tmp.glob("junit*.xml"), tmp / "junit.xml")))}
+
+
+def _serve(fault: str | None) -> str:
+    import uvicorn
+
+    from cbconform.server.app import create_app
+    from cbconform.server.config import ServerConfig
+
+    config = ServerConfig(api_key=KEY, faults=frozenset([fault] if fault else []), readings=_readings(fault))
+    app = create_app(config)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="critical"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the reference server with fault {fault} did not start")
+        time.sleep(0.01)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}/api/v2"
+
+
+def _readings(fault: str | None) -> dict[str, str]:
+    from cbconform.server import faults
+
+    return dict(faults.catalogue()[fault].readings or {}) if fault else {}
+
+
+def junit_failures(path: Path) -> set[str]:
+    if not path.exists():
+        return {"(no report)"}
+    found = set()
+    for case in ET.parse(path).iter("testcase"):
+        for failure in list(case.iter("failure")) + list(case.iter("error")):
+            first = (failure.get("message") or failure.text or "").strip().splitlines()[:1]
+            found.add(f"{case.get('name')}: {first[0] if first else failure.tag}")
+    return found
