@@ -54,6 +54,12 @@ def catalogue() -> dict[str, Fault]:
     }
 
 
+def unfaulted() -> dict[str, str]:
+    """Rules that no fault of the reference server can show, with the reason."""
+    with CATALOGUE.open("rb") as fh:
+        return {e["rule"]: e["why"] for e in tomllib.load(fh).get("unfaulted", [])}
+
+
 def unknown(names: Iterable[str]) -> list[str]:
     return sorted(set(names) - set(catalogue()))
 

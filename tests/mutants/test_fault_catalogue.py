@@ -1,0 +1,77 @@
+"""The fault catalogue is data and is checked as data: every rule a server can break has a fault, and
+every fault is well-formed enough to break what it says it breaks."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+from cbconform import contracts as contracts_module
+from cbconform.server import faults
+
+C = contracts_module.load()
+CATALOGUE = faults.catalogue()
+SERVER_SOURCES = "".join(
+    p.read_text(encoding="utf-8") for p in Path(faults.__file__).parent.glob("*.py") if p.name != "faults.py"
+)
+EDIT_ACTIONS = {"remove", "set", "pad", "add", "scale", "duplicate", "bare"}
+
+
+def test_faults_cover_every_rule_a_server_can_break():
+    faulted = {f.rule for f in CATALOGUE.values()}
+    exempt = faults.unfaulted()
+    missing = sorted(set(C.rules) - faulted - set(exempt))
+    assert not missing, f"rules with neither a fault nor a reason they cannot have one: {missing}"
+    assert not faulted & set(exempt), "a rule is both faulted and declared unfaultable"
+
+
+def test_faults_unfaulted_rules_exist_and_say_why():
+    for rule, why in faults.unfaulted().items():
+        assert rule in C.rules and len(why.split()) >= 8, (rule, why)
+
+
+def test_faults_at_least_thirty_with_unique_names():
+    assert len(CATALOGUE) >= 30
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name) for name in CATALOGUE)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_fault_is_well_formed(name):
+    fault = CATALOGUE[name]
+    assert fault.rule in C.rules, f"{name} breaks an unknown rule {fault.rule}"
+    assert fault.kind in ("validation", "response", "behaviour")
+    assert fault.description and not fault.description.endswith(".")
+    assert set(fault.operations) <= set(C.operations)
+    for amb, reading in (fault.readings or {}).items():
+        C.ambiguities[amb].reading(reading)
+    if fault.kind == "validation":
+        assert fault.patch, f"{name} weakens no contract"
+    if fault.kind == "response":
+        assert (fault.edit is None) != (name not in faults.TRANSFORMS), f"{name}: one edit or one transform"
+    if fault.edit is not None:
+        actions = set(fault.edit) & (EDIT_ACTIONS | {"status"})
+        assert len(set(fault.edit) & EDIT_ACTIONS) <= 1 and actions, f"{name}: one action in {fault.edit}"
+    if fault.kind == "behaviour":
+        assert f'"{fault.switch}"' in SERVER_SOURCES, f"no server code consults the switch {fault.switch}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in CATALOGUE.items() if f.patch))
+def test_fault_patch_changes_the_contracts(name):
+    patched = contracts_module.load(patches=CATALOGUE[name].patch)
+    changed = [op["schema"] for op in CATALOGUE[name].patch]
+    assert any(patched.schemas[s] != C.schemas[s] for s in changed), f"{name}: the patch changes nothing"
+
+
+def test_fault_edit_reaches_nested_items():
+    body = {"personalized_offers": [{"options": [{"id": "a", "processing_type": "email"}, {"id": "b"}]}]}
+    edit = {"at": "/personalized_offers/*/options/*/id", "set": "z", "when": {"processing_type": "email"}}
+    status, edited = faults._edit(edit, 200, copy.deepcopy(body))
+    assert status == 200 and [o["id"] for o in edited["personalized_offers"][0]["options"]] == ["z", "b"]
+
+
+def test_fault_edit_leaves_errors_alone():
+    error = {"message": "m", "type": "invalid_request", "api_error_code": "x"}
+    assert faults._edit({"at": "/message", "remove": True}, 400, dict(error)) == (400, error)
