@@ -56,6 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="AMB-ID=NAME",
         help="follow another reading of an ambiguity (repeatable)",
     )
+    target.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="break the embedded server on purpose (repeatable; see `cbconform serve --list-faults`)",
+    )
     target.add_argument("--allow-live-site", action="store_true", help="allow a --site without -test")
     target.add_argument("--rate", type=int, metavar="N", help="requests a minute to a remote target")
     target.add_argument("--max-requests", type=int, metavar="N", help="stop sending after N; the rest skip")
@@ -106,6 +113,7 @@ def pytest_argv(args: argparse.Namespace) -> list[str]:
         if value is not None:
             argv.append(f"{option}={value}")
     argv += [f"--reading={pair}" for pair in args.reading]
+    argv += [f"--embedded-fault={name}" for name in args.fault]
     if args.allow_live_site:
         argv.append("--allow-live-site")
     return argv + list(args.pytest_args)

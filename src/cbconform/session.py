@@ -325,6 +325,11 @@ def _check_faults(target: Target) -> None:
         return
     from cbconform.server.faults import unknown
 
+    if not target.embedded:
+        raise SessionError(
+            "--fault breaks the embedded reference server; serve a faulty remote one with"
+            " `cbconform serve --fault NAME` and point --target at it."
+        )
     bad = unknown(target.faults)
     if bad:
         raise SessionError(f"Unknown fault(s) {', '.join(bad)}: see `cbconform serve --list-faults`.")

@@ -95,8 +95,14 @@ def test_right_key_against_the_served_reference_server_passes(cbconform_run, ser
 
 @pytest.mark.parametrize(
     "args",
-    [["--profile", "nope"], ["--reading", "nonsense"], ["--site", "acme"]],
-    ids=["bad-choice", "bad-reading", "live-site"],
+    [
+        ["--profile", "nope"],
+        ["--reading", "nonsense"],
+        ["--site", "acme"],
+        ["--fault", "no-such-fault"],
+        ["--fault", FAULT, "--target", "http://127.0.0.1:9/api/v2"],
+    ],
+    ids=["bad-choice", "bad-reading", "live-site", "unknown-fault", "fault-on-remote-target"],
 )
 def test_usage_error_exits_2(cbconform_run, tmp_path: Path, args: list[str]) -> None:
     proc = cbconform_run(*args, "--report-dir", str(tmp_path), *_narrow("test_auth"), timeout=120)
@@ -116,9 +122,7 @@ def test_expected_failures_naming_an_unknown_rule_exits_2(cbconform_run, tmp_pat
 
 
 def test_embedded_fault_fails_the_gate_naming_the_rule(cbconform_run, tmp_path: Path) -> None:
-    proc = cbconform_run(
-        "--report-dir", str(tmp_path), "--", f"--embedded-fault={FAULT}", *_narrow(FAULT_MODULE)[1:]
-    )
+    proc = cbconform_run("--fault", FAULT, "--report-dir", str(tmp_path), *_narrow(FAULT_MODULE))
     assert proc.returncode == 1, proc.stdout
     _plain(proc.stdout)
     assert FAULT_RULE in proc.stdout
@@ -131,7 +135,7 @@ def test_expected_failure_turns_the_broken_rule_into_xfail(cbconform_run, tmp_pa
     listed.write_text(f"# the fault breaks it\n{FAULT_RULE}\n", encoding="utf-8")
     proc = cbconform_run(
         "--expected-failures", str(listed), "--report-dir", str(tmp_path / "r"),
-        "--", f"--embedded-fault={FAULT}", *_narrow(FAULT_MODULE)[1:],
+        "--fault", FAULT, *_narrow(FAULT_MODULE),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout
     model = _results(tmp_path / "r")

@@ -59,6 +59,7 @@ def main(args: argparse.Namespace) -> int:
     if peer is not None:
         peer["baseline"] = sorted({f for found in peer["baselines"].values() for f in found or ()})
     result = matrix.build(list(rows.values()), clean, peer, time.monotonic() - started)
+    result["unfaulted"] = faults.unfaulted()
     out = Path(args.report_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "mutants.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -103,6 +104,8 @@ def _run_all(pool: Any, rows: dict[str, Row], scopes: dict, peer: dict | None) -
         if kind == "peer":
             bucket = peer["runs"] if fault else peer["baselines"]
             bucket[fault or second] = result.get("failures")
+            if fault:
+                rows[fault].peer_seconds = result["seconds"]
         elif fault is None:
             clean = _clean(result)
         elif _record(rows[fault], result) and rest == [True]:

@@ -17,6 +17,7 @@ class Row:
     seconds: float = 0.0
     tests_run: int = 0
     schemathesis: str | None = None  # "killed" | "survived" | None when not compared
+    peer_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
 
@@ -36,6 +37,7 @@ def build(rows: list[Row], clean: dict[str, Any], peer: dict[str, Any] | None, s
             "max_examples": peer["examples"],
         },
         "seconds": round(seconds, 1),
+        "rules": len({r.rule for r in rows}),
     }
 
 
@@ -56,7 +58,10 @@ def lines(matrix: dict[str, Any], out: Path) -> list[str]:
     rows.append(
         f"clean server: {'pass' if clean['passed'] else 'FAIL'} ({clean['tests']} tests, {clean['seconds']}s)"
     )
-    rows.append(f"mutation score: {s['killed']}/{s['total']} ({s['percent']}%) in {matrix['seconds']}s")
+    rows.append(
+        f"mutation score: {s['killed']}/{s['total']} faults over {matrix['rules']} rules"
+        f" ({s['percent']}%) in {matrix['seconds']}s"
+    )
     if matrix["peer"]:
         p = matrix["peer"]["score"]
         rows.append(f"schemathesis run, default checks: {p['killed']}/{p['total']} ({p['percent']}%)")
