@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -82,11 +83,10 @@ class Session:
             "faults": get("embedded_fault"),
         }
         try:
-            target = resolve(cli)
+            target = _with_fault_readings(resolve(cli))
             contracts = contracts_module.load(target.readings)
         except (TargetError, contracts_module.ContractError) as error:
             raise SessionError(str(error)) from None
-        _check_faults(target)
         options = {
             "profile": get("profile"),
             "seed": config.option.hypothesis_seed,
@@ -320,10 +320,11 @@ def _expected(path: str | None, contracts) -> set[str]:
     return ids
 
 
-def _check_faults(target: Target) -> None:
+def _with_fault_readings(target: Target) -> Target:
+    """The embedded server's faults, checked; the readings they need join the target's own."""
     if not target.faults:
-        return
-    from cbconform.server.faults import unknown
+        return target
+    from cbconform.server.faults import readings_for, unknown
 
     if not target.embedded:
         raise SessionError(
@@ -333,6 +334,7 @@ def _check_faults(target: Target) -> None:
     bad = unknown(target.faults)
     if bad:
         raise SessionError(f"Unknown fault(s) {', '.join(bad)}: see `cbconform serve --list-faults`.")
+    return dataclasses.replace(target, readings=readings_for(target.faults) | dict(target.readings))
 
 
 def _target_args(options: dict[str, Any], target: Target) -> list[str]:

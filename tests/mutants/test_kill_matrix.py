@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import html5lib
 import pytest
 
 from cbconform.server import faults
@@ -18,7 +19,11 @@ def matrix(tmp_path_factory) -> dict:
     argv = [sys.executable, "-m", "cbconform.cli", "mutants", "--no-peer", "--report-dir", str(out)]
     proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=1200)
     assert (out / "mutants.html").stat().st_size > 0, proc.stdout + proc.stderr
-    return json.loads((out / "mutants.json").read_text(encoding="utf-8")) | {"exit": proc.returncode}
+    page = (out / "mutants.html").read_text(encoding="utf-8")
+    return json.loads((out / "mutants.json").read_text(encoding="utf-8")) | {
+        "exit": proc.returncode,
+        "page": page,
+    }
 
 
 def test_mutants_clean_server_passes(matrix):
@@ -35,6 +40,15 @@ def test_mutants_fault_is_caught_by_its_rule(matrix, name):
     assert row["killed"], (
         f"{name} survived: its rule {row['rule']} did not fail ({row['caught_by']}, {row['errors']})"
     )
+
+
+def test_mutants_page_parses_and_names_every_fault_and_unfaulted_rule(matrix):
+    html5lib.HTMLParser(strict=True).parse(matrix["page"])
+    assert "<script src" not in matrix["page"] and "<link" not in matrix["page"]
+    for name in faults.catalogue():
+        assert f"<code>{name}</code>" in matrix["page"]
+    for rule in faults.unfaulted():
+        assert rule in matrix["page"] and rule in matrix["unfaulted"]
 
 
 def test_mutants_exit_code_says_no_survivor(matrix):

@@ -82,7 +82,6 @@ def suite(fault: str | None, rule: str | None, skip_slow: bool) -> dict[str, Any
             "-p", "no:cacheprovider", "-q", "--assert=plain", "--profile=ci",
             f"--report-dir={tmp}", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
     argv += [f"--embedded-fault={fault}"] if fault else []
-    argv += [f"--reading={amb}={name}" for amb, name in _readings(fault).items()]
     pytest.main(argv)
     results = json.loads((Path(tmp) / "results.json").read_text(encoding="utf-8"))
     return {
@@ -124,8 +123,7 @@ def _serve(fault: str | None) -> str:
     from cbconform.server.app import create_app
     from cbconform.server.config import ServerConfig
 
-    config = ServerConfig(api_key=KEY, faults=frozenset([fault] if fault else []), readings=_readings(fault))
-    app = create_app(config)
+    app = create_app(ServerConfig(api_key=KEY, faults=frozenset([fault] if fault else [])))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="critical"))
@@ -136,12 +134,6 @@ def _serve(fault: str | None) -> str:
             raise RuntimeError(f"the reference server with fault {fault} did not start")
         time.sleep(0.01)
     return f"http://127.0.0.1:{sock.getsockname()[1]}/api/v2"
-
-
-def _readings(fault: str | None) -> dict[str, str]:
-    from cbconform.server import faults
-
-    return dict(faults.catalogue()[fault].readings or {}) if fault else {}
 
 
 def junit_failures(path: Path) -> set[str]:

@@ -63,7 +63,8 @@ def _readings(pairs: list[str]) -> dict[str, str]:
 def main(args: argparse.Namespace) -> int:
     if args.list_faults:
         for fault in faults.catalogue().values():
-            print(f"{fault.name:<36} breaks {fault.rule:<36} {fault.description}")
+            needs = "".join(f" (under {a}={r})" for a, r in (fault.readings or {}).items())
+            print(f"{fault.name:<36} breaks {fault.rule:<40} {fault.description}{needs}")
         return 0
     try:
         config = ServerConfig(

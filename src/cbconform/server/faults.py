@@ -70,6 +70,12 @@ def switched(active: Iterable[str], switch: str, operation: str | None = None) -
     return any(known[n].switch == switch and known[n].applies_to(operation) for n in active if n in known)
 
 
+def readings_for(names: Iterable[str]) -> dict[str, str]:
+    """The ambiguity readings these faults need in order to show; explicit readings override them."""
+    known = catalogue()
+    return {k: v for n in sorted(names) if n in known for k, v in (known[n].readings or {}).items()}
+
+
 def validation_patches(names: Iterable[str]) -> tuple[dict[str, Any], ...]:
     return tuple(op for name in sorted(names) for op in catalogue()[name].patch)
 

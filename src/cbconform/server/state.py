@@ -10,7 +10,7 @@ from cbconform import contracts
 from cbconform.contracts import Contracts
 from cbconform.server.clock import Clock
 from cbconform.server.config import DEFAULT_DATA, ServerConfig
-from cbconform.server.faults import validation_patches
+from cbconform.server.faults import readings_for, validation_patches
 from cbconform.server.ratelimit import RateLimiter
 from cbconform.server.store import Store
 
@@ -30,7 +30,9 @@ class ServerState:
             data = tomllib.load(fh)
         state = cls(
             config=config,
-            contracts=contracts.load(config.readings, patches=validation_patches(config.faults)),
+            contracts=contracts.load(
+                readings_for(config.faults) | dict(config.readings), patches=validation_patches(config.faults)
+            ),
             data=data,
             store=Store(config.db),
         )
