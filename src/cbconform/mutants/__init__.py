@@ -53,11 +53,8 @@ def main(args: argparse.Namespace) -> int:
     workers.preload()
     with workers.pool(args.jobs) as pool:
         clean = _run_all(pool, rows, scopes, peer)
-    for name, row in rows.items():
-        if peer is not None:
-            _judge_peer(row, peer["runs"].get(name), peer["baselines"].get(scopes[name]))
     if peer is not None:
-        peer["baseline"] = sorted({f for found in peer["baselines"].values() for f in found or ()})
+        _score_peer(rows, scopes, peer)
     result = matrix.build(list(rows.values()), clean, peer, time.monotonic() - started)
     result["unfaulted"] = faults.unfaulted()
     out = Path(args.report_dir)
@@ -134,8 +131,12 @@ def _clean(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _judge_peer(row: Row, found: list[str] | None, baseline: list[str] | None) -> None:
-    if found is None or baseline is None:
-        row.errors.append("schemathesis: the run did not finish")
-        return
-    row.schemathesis = "killed" if set(found) - set(baseline) else "survived"
+def _score_peer(rows: dict[str, Row], scopes: dict, peer: dict[str, Any]) -> None:
+    """A peer kill is a failure its clean run over the same operations does not show."""
+    for name, row in rows.items():
+        found, baseline = peer["runs"].get(name), peer["baselines"].get(scopes[name])
+        if found is None or baseline is None:
+            row.errors.append("schemathesis: the run did not finish")
+        else:
+            row.schemathesis = "killed" if set(found) - set(baseline) else "survived"
+    peer["baseline"] = sorted({f for found in peer["baselines"].values() for f in found or ()})
