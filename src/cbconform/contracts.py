@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import ipaddress
 import json
 import tomllib
@@ -16,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jsonpatch
 import jsonschema
 from email_validator import EmailNotValidError, validate_email
 from referencing import Registry, Resource
@@ -380,16 +380,12 @@ def _field_of(error: jsonschema.ValidationError) -> str | None:
 
 
 def _apply_patch(schemas: dict[str, dict[str, Any]], op: Mapping[str, Any]) -> None:
-    target = schemas[op["schema"]]
-    *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].lstrip("/").split("/")]
-    for part in parents:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    if op["op"] == "remove":
-        del target[last]
-    elif op["op"] in ("replace", "add"):
-        target[last] = copy.deepcopy(op["value"])
-    else:
-        raise ContractError(f"unsupported patch op {op['op']!r}")
+    """One RFC 6902 operation on the schema that `op["schema"]` names."""
+    step = {k: v for k, v in op.items() if k != "schema"}
+    try:
+        schemas[op["schema"]] = jsonpatch.apply_patch(schemas[op["schema"]], [step])
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError) as error:
+        raise ContractError(f"the patch {dict(op)} does not apply: {error}") from None
 
 
 @lru_cache(maxsize=64)
