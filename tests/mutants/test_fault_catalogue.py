@@ -72,6 +72,14 @@ def test_fault_edit_reaches_nested_items():
     assert status == 200 and [o["id"] for o in edited["personalized_offers"][0]["options"]] == ["z", "b"]
 
 
+def test_fault_edit_on_a_status_touches_only_that_status():
+    error = {"message": "m", "type": "invalid_request", "api_error_code": "x"}
+    edit = {"on": 404, "at": "/type", "set": "operation_failed"}
+    assert faults._edit(edit, 400, dict(error)) == (400, error)
+    assert faults._edit(edit, 404, dict(error))[1]["type"] == "operation_failed"
+    assert faults._edit(edit, 200, {"type": "ok"}) == (200, {"type": "ok"})
+
+
 def test_fault_edit_leaves_errors_alone():
     error = {"message": "m", "type": "invalid_request", "api_error_code": "x"}
     assert faults._edit({"at": "/message", "remove": True}, 400, dict(error)) == (400, error)

@@ -8,12 +8,12 @@ Two kinds of task: `suite` (our suites, in process, against the embedded server 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import multiprocessing
 import os
 import signal
 import socket
-import sys
 import tempfile
 import threading
 import time
@@ -40,6 +40,8 @@ def preload() -> None:
     import cbconform.report.html
     import cbconform.schemathesis_support
     import cbconform.server.app  # noqa: F401
+
+    _spec()
 
 
 def pool(jobs: int) -> Any:
@@ -99,13 +101,10 @@ def peer(fault: str | None, operations: tuple[str, ...], examples: int) -> dict[
     a failure the clean server also shows hide every fault on that operation."""
     import schemathesis.cli
 
-    from cbconform import contracts, openapi
-
-    sys.setswitchinterval(0.0005)  # client and server threads hand the GIL back and forth per request
     url = _serve(fault)
     tmp = Path(tempfile.mkdtemp(prefix="cbpeer-"))
     spec = tmp / "openapi.json"
-    spec.write_text(json.dumps(openapi.build(contracts.load())), encoding="utf-8")
+    spec.write_text(_spec(), encoding="utf-8")
     os.chdir(tmp)  # schemathesis writes its own folders into the working directory
     argv = ["run", str(spec), "--url", url, "--auth", f"{KEY}:", "--max-examples", str(examples),
             "--seed", "1", "--continue-on-failure",
@@ -115,6 +114,14 @@ def peer(fault: str | None, operations: tuple[str, ...], examples: int) -> dict[
     with contextlib.suppress(SystemExit):
         schemathesis.cli.schemathesis.main(argv, standalone_mode=False)
     return {"failures": sorted(junit_failures(next(tmp.glob("junit*.xml"), tmp / "junit.xml")))}
+
+
+@functools.cache
+def _spec() -> str:
+    """The OpenAPI document, built once in the parent: every peer run tests the same one."""
+    from cbconform import contracts, openapi
+
+    return json.dumps(openapi.build(contracts.load()))
 
 
 def _serve(fault: str | None) -> str:

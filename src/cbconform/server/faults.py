@@ -106,11 +106,13 @@ def apply(names: frozenset[str], operation: str, status: int, body: Body, header
 
 
 def _edit(edit: dict[str, Any], status: int, body: Any) -> tuple[int, Any]:
-    """A declared edit of a success answer. `at` is a JSON pointer whose `*` steps into every item;
-    `when` filters the objects holding the target by their fields; one action says what happens:
-    remove, set (a value), pad (a string to that length), add or scale (a number), duplicate (a list),
-    bare (the answer becomes the value), status (the answer's status code)."""
-    if status >= 400:
+    """A declared edit of an answer. `on` says which: "success" (the default), "error" or one status
+    code. `at` is a JSON pointer whose `*` steps into every item; `when` filters the objects holding the
+    target by their fields; one action says what happens: remove, set (a value), pad (a string to that
+    length), add or scale (a number), duplicate (a list), bare (the answer becomes the value), status
+    (the answer's status code)."""
+    on = edit.get("on", "success")
+    if on != ("error" if status >= 400 else "success") and on != status:
         return status, body
     if "status" in edit:
         status = edit["status"]
@@ -232,27 +234,6 @@ def _create_200(op, status, body, headers):
     return (200 if op == "create_offer_fulfillment" and status == 202 else status), body, headers
 
 
-@transform("error-without-api-error-code")
-def _no_api_error_code(op, status, body, headers):
-    if status >= 400:
-        body.pop("api_error_code", None)
-    return status, body, headers
-
-
-@transform("wrong-error-type")
-def _wrong_error_type(op, status, body, headers):
-    if status == 404:
-        body["type"] = "operation_failed"
-    return status, body, headers
-
-
-@transform("param-missing-in-400")
-def _no_param(op, status, body, headers):
-    if status == 400:
-        body.pop("param", None)
-    return status, body, headers
-
-
 @transform("hosted-page-on-email")
 def _hosted_page_on_email(op, status, body, headers):
     if (f := _fulfillment(body)) and f.get("processing_type") == "email" and op == "create_offer_fulfillment":
@@ -318,13 +299,6 @@ def _not_found_as_400(op, status, body, headers):
 
 transform("unknown-offer-400")(_not_found_as_400)
 transform("update-unknown-id-400")(_not_found_as_400)
-
-
-@transform("error-type-validation")
-def _type_validation(op, status, body, headers):
-    if status == 400:
-        body["type"] = "validation_error"
-    return status, body, headers
 
 
 @transform("no-retry-after")
