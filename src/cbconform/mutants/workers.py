@@ -29,7 +29,9 @@ TASK_SECONDS = 300  # a run that hangs is reported as an error, not waited on fo
 
 
 def preload() -> None:
-    """Imports once in the parent what every child needs; fork shares it."""
+    """Imports once in the parent what every child needs; fork shares it. Not
+    cbconform.schemathesis_support: it registers the project's check and formats with schemathesis,
+    and the peer must run as shipped."""
     import hypothesis  # noqa: F401
     import pytest  # noqa: F401
     import schemathesis.cli  # noqa: F401
@@ -38,7 +40,6 @@ def preload() -> None:
     import cbconform.checks.expect
     import cbconform.plugin
     import cbconform.report.html
-    import cbconform.schemathesis_support
     import cbconform.server.app  # noqa: F401
 
     _spec()
@@ -100,7 +101,10 @@ def peer(fault: str | None, operations: tuple[str, ...], examples: int) -> dict[
     --continue-on-failure gives it its best chance: stopping at an operation's first failure would let
     a failure the clean server also shows hide every fault on that operation."""
     import schemathesis.cli
+    from schemathesis.checks import CHECKS
 
+    if "cbconform_rules" in {c.__name__ for c in CHECKS.get_all()}:
+        raise RuntimeError("the project's check is registered: the peer would not be schemathesis as shipped")
     url = _serve(fault)
     tmp = Path(tempfile.mkdtemp(prefix="cbpeer-"))
     spec = tmp / "openapi.json"
