@@ -35,11 +35,11 @@ BUILT_IN_RULES = {
 def _schema():
     session = plugin.active()
     loaded = schemathesis_support.load(session.contracts)
-    examples = {"ci": 6, "dev": 12, "thorough": 100}[session.options["profile"]]
+    examples = {"ci": 6, "dev": 12, "thorough": 100}[session.profile]
     loaded.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         max_examples=examples,
-        deterministic=session.options["seed"] is None,
+        deterministic=session.seed is None,
         allow_x00=False,
     )
     return loaded

@@ -181,6 +181,7 @@ class Contracts:
         raw = _load_toml(self.root / "rules.toml")
         self.groups: dict[str, dict[str, Any]] = raw["groups"]
         self.needs: dict[str, str] = {name: entry["reason"] for name, entry in raw["needs"].items()}
+        self.feature_table: dict[str, dict[str, Any]] = raw["needs"]
         self.rules: dict[str, Rule] = {}
         for entry in raw["rule"]:
             prefix = entry["id"].split("-", 1)[0]

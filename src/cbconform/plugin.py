@@ -1,68 +1,78 @@
-"""The pytest plugin behind the suites: target options, fixtures, the `rule` marker, outcomes, and
-the results model written at the end of the run. Registered by the top-level conftest.py; load it
-elsewhere with `-p cbconform.plugin`."""
+"""The pytest plugin behind the suites: options (generated from cbconform.settings), fixtures, the
+`rule` marker, outcomes, signals, pytest-xdist, and the results model written at the end of every run,
+however it ends. Registered by the top-level conftest.py; elsewhere load it with `-p cbconform.plugin`."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import signal
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from cbconform import profiles
+from cbconform import profiles, settings
 from cbconform.session import Session, SessionError
 
 KEY = pytest.StashKey[Session]()
+RESULTS = pytest.StashKey[dict]()
+WORKER_INPUT, WORKER_OUTPUT = "cbconform_settings", "cbconform_evidence"
+
+
+class Resolved:
+    """The settings as the runner resolved them, handed to pytest as a plugin object."""
+
+    def __init__(self, values: dict[str, Any], given: dict[str, Any]):
+        self.values, self.given = values, given
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("cbconform", "Chargebee conformance target")
-    add = group.addoption
-    add("--target", help="one base URL serving both hosts, e.g. http://127.0.0.1:8080/api/v2")
-    add("--grow-url", help="base URL of the grow host (personalized offers, fulfillments)")
-    add("--core-url", help="base URL of the core host (orders)")
-    add("--site", help="a Chargebee site name; builds both hosts' URLs (test sites end in -test)")
-    add("--api-key", help="the API key (default: $CHARGEBEE_API_KEY, then the reference server's key)")
-    add(
-        "--target-config", dest="cb_config", metavar="FILE", help="TOML file: target data, features, readings"
-    )
-    add(
-        "--reading",
-        action="append",
-        default=[],
-        metavar="AMB-ID=NAME",
-        help="follow another reading of an ambiguity",
-    )
-    add("--profile", choices=sorted(profiles.PROFILES), default="ci", help="hypothesis profile (default: ci)")
-    add("--expected-failures", metavar="FILE", help="rule IDs expected to fail, one a line: strict xfails")
-    add("--max-requests", type=int, metavar="N", help="stop sending after N requests; the rest skip")
-    add("--rate", type=int, metavar="N", help="requests a minute to a remote target (default 150)")
-    add("--allow-live-site", action="store_true", help="allow a --site without the -test suffix")
-    add("--report-dir", metavar="DIR", help="write results.json, report.html and junit.xml here")
-    add("--embedded-fault", action="append", default=[], metavar="NAME", help=argparse_suppress())
-
-
-def argparse_suppress() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
+    settings.add_pytest(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the catalogue rules this test enforces")
-    profiles.register()
-    profiles.load(config.getoption("profile"))
-    if (
-        not profiles.PROFILES[config.getoption("profile")]["derandomize"]
-        and config.option.hypothesis_seed is None
-    ):
-        config.option.hypothesis_seed = str(random.SystemRandom().randrange(1 << 32))
     try:
-        config.stash[KEY] = Session.from_options(config)
-    except SessionError as error:
+        values, given = _resolved(config)
+        profiles.register()
+        profiles.load(values["profile"])
+        if not profiles.PROFILES[values["profile"]]["derandomize"] and config.option.hypothesis_seed is None:
+            config.option.hypothesis_seed = str(random.SystemRandom().randrange(1 << 32))
+        config.stash[KEY] = Session(values, given, config.option.hypothesis_seed)
+    except (SessionError, settings.SettingsError) as error:
         raise pytest.UsageError(str(error)) from None
     _ACTIVE[:] = [config.stash[KEY]]
+    _catch_sigterm(config.stash[KEY])
+
+
+def _resolved(config: pytest.Config) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Settings resolved once: by the runner, or by the xdist controller, or here for plain pytest."""
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, Resolved):
+            return plugin.values, plugin.given
+    shipped = getattr(config, "workerinput", {}).get(WORKER_INPUT)
+    if shipped:  # the key never travels to a worker: it has the controller's options and environment
+        values, given = json.loads(shipped)
+        key = config.option.cb_api_key or os.environ.get(settings.BY_NAME["api_key"].env or "")
+        return values | {"api_key": key}, given
+    given = settings.from_pytest(config)
+    return settings.layered(given), given
+
+
+def _catch_sigterm(session: Session) -> None:
+    """CI cancels with SIGTERM: end like Ctrl-C, so the reports are still written (incomplete)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        session.stop(f"terminated by {signal.Signals(signum).name}")
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 _ACTIVE: list[Session] = []
@@ -78,13 +88,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return session.header() if session else []
 
 
-def _session(request: pytest.FixtureRequest) -> Session:
-    return request.config.stash[KEY]
-
-
 @pytest.fixture(scope="session")
 def cb_session(request: pytest.FixtureRequest) -> Session:
-    session = _session(request)
+    session = request.config.stash[KEY]
     session.connect()
     return session
 
@@ -131,23 +137,93 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     session = item.config.stash.get(KEY, None)
-    if session is not None and item.get_closest_marker("rule") is not None:
+    if session is not None:
         session.record(item, call, report)
     return report
 
 
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo) -> None:
+    session = _ACTIVE[0] if _ACTIVE else None
+    if session is not None and not isinstance(excinfo.value, pytest.exit.Exception):
+        session.stop("interrupted (SIGINT)")
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.failed and _ACTIVE:
+        _ACTIVE[0].stop(f"a suite module could not be collected ({report.nodeid or 'collection'})")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    cb = session.config.stash.get(KEY, None)
+    if cb is not None:
+        cb.collected = {item.nodeid for item in session.items}
+
+
+# ---------------------------------------------------------------------- pytest-xdist
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    cb = node.config.stash[KEY]
+    public = [{k: v for k, v in d.items() if k != "api_key"} for d in (cb.values, cb.given)]
+    node.workerinput[WORKER_INPUT] = json.dumps(public, default=list)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    cb = node.config.stash[KEY]
+    cb.collected = set(ids)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    cb = node.config.stash[KEY]
+    part = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    if part is None:
+        cb.stop(f"worker {node.gateway.id} ended without its results ({error or 'no output'})")
+    else:
+        cb.evidence.merge(json.loads(part))
+
+
+# ---------------------------------------------------------------------- the end
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cb = session.config.stash.get(KEY, None)
-    if cb is None or not cb.tests:
+    if cb is None:
         return
-    report_dir = session.config.getoption("report_dir")
-    results = cb.finish(exitstatus, Path(report_dir) if report_dir else None)
-    if cb.stale_expected and session.exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    session.config.stash[RESULTS] = results
+    previous = _ignore_signals()
+    try:
+        if session.shouldfail or session.shouldstop:
+            cb.stop(f"pytest stopped early ({session.shouldfail or session.shouldstop})")
+        missing = cb.collected - set(cb.evidence.tests)
+        if missing and not hasattr(session.config, "workerinput"):
+            cb.stop(cb.evidence.stop_reason or f"{len(missing)} selected tests did not run")
+        if hasattr(session.config, "workerinput"):
+            session.config.workeroutput[WORKER_OUTPUT] = json.dumps(cb.collect_evidence().export())
+            return
+        results = cb.results(exitstatus)
+        report_dir = cb.values.get("report_dir")
+        if report_dir:
+            from cbconform.report import write_all
+
+            write_all(results, Path(report_dir))
+        if results["run"]["stale_expected_failures"] and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        session.config.stash[RESULTS] = results
+    finally:
+        _restore_signals(previous)
 
 
-RESULTS = pytest.StashKey[dict]()
+def _ignore_signals() -> dict[int, Any]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

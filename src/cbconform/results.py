@@ -1,20 +1,22 @@
 """The results model (docs/ARCHITECTURE.md, contracts/results.schema.json): built once at the end of a
-run from what the plugin recorded; the HTML report, JUnit file and JSON file are all rendered from it."""
+run from what the session recorded; the HTML report, JUnit file and JSON file are rendered from it.
+
+A rule passes only on evidence: a check examined at least one response that could have broken it
+(`exercised`). The verdict is fail, error, incomplete or pass, in that order of precedence."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cbconform import __version__
 from cbconform.contracts import Contracts
 
-OUTCOMES = ("pass", "fail", "skip", "error", "xfail")
-RULE_OUTCOMES = (*OUTCOMES, "not_run")
-AREAS = ("resources", "lifecycle", "headers", "errors", "orders")
+TEST_OUTCOMES = ("pass", "fail", "skip", "error", "xfail", "not_run")
+RULE_OUTCOMES = ("pass", "fail", "skip", "error", "xfail", "not_run")
+VERDICTS = ("pass", "fail", "incomplete", "error")
 
 
 @dataclass
@@ -26,6 +28,63 @@ class TestRecord:
     message: str | None = None
     failure_ids: list[str] = field(default_factory=list)
     failed_rules: list[str] = field(default_factory=list)
+    not_applicable: bool = False  # skipped because the rule does not apply to this target or reading
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Evidence:
+    """What a run (or one xdist worker of it) saw; merged across workers before the model is built."""
+
+    tests: dict[str, TestRecord] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    exercised: Counter = field(default_factory=Counter)
+    requests: int = 0
+    enum_values: dict[str, Counter] = field(default_factory=dict)
+    boundary_lengths: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stop_reason: str | None = None
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "tests": [t.to_dict() for t in self.tests.values()],
+            "failures": self.failures,
+            "errors": self.errors,
+            "exercised": dict(self.exercised),
+            "requests": self.requests,
+            "enum_values": {k: dict(v) for k, v in self.enum_values.items()},
+            "boundary_lengths": self.boundary_lengths,
+            "stop_reason": self.stop_reason,
+        }
+
+    def merge(self, part: dict[str, Any]) -> None:
+        """Adds a worker's export; its failure ids are renumbered after ours."""
+        renumber = {}
+        for failure in part["failures"]:
+            renumber[failure["id"]] = new = f"F{len(self.failures) + 1}"
+            self.failures.append(failure | {"id": new, "reproduce": _renumbered(failure["reproduce"], new)})
+        for raw in part["tests"]:
+            test = TestRecord(**raw)
+            test.failure_ids = [renumber.get(f, f) for f in test.failure_ids]
+            self.tests[test.nodeid] = test
+        self.errors += part["errors"]
+        self.exercised.update(part["exercised"])
+        self.requests += part["requests"]
+        for rule, values in part["enum_values"].items():
+            self.enum_values.setdefault(rule, Counter()).update(values)
+        for label, entry in part["boundary_lengths"].items():
+            mine = self.boundary_lengths.setdefault(label, {"max": entry["max"], "sent": []})
+            mine["sent"] = sorted(set(mine["sent"]) | set(entry["sent"]))
+        self.stop_reason = self.stop_reason or part["stop_reason"]
+
+
+def _renumbered(reproduce: dict[str, Any] | None, new: str) -> dict[str, Any] | None:
+    if not reproduce or not reproduce.get("replay"):
+        return reproduce
+    head, _, _ = reproduce["replay"].rpartition("--failure ")
+    return reproduce | {"replay": f"{head}--failure {new}"}
 
 
 def contracts_digest(root: Path) -> str:
@@ -36,133 +95,12 @@ def contracts_digest(root: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def rule_outcomes(
-    contracts: Contracts, tests: list[TestRecord], expected: set[str]
-) -> dict[str, dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {
-        rule_id: {"tests": [], "outcomes": set(), "skip_reason": None, "failures": []}
-        for rule_id in contracts.rules
-    }
-    for test in tests:
-        for rule_id in set(test.rules) | set(test.failed_rules):
-            entry = seen.setdefault(
-                rule_id, {"tests": [], "outcomes": set(), "skip_reason": None, "failures": []}
-            )
-            entry["tests"].append(test.nodeid)
-            if test.outcome in ("fail", "xfail") and rule_id not in test.failed_rules:
-                continue  # the test broke on another rule; it says nothing about this one
-            entry["outcomes"].add("fail" if test.outcome == "xfail" else test.outcome)
-            if test.outcome == "skip" and not entry["skip_reason"]:
-                entry["skip_reason"] = test.message
-        for rule_id, failure_id in zip(test.failed_rules, test.failure_ids, strict=False):
-            seen[rule_id]["failures"].append(failure_id)
-    for rule_id, entry in seen.items():
-        entry["outcome"] = _combine(entry["outcomes"], rule_id in expected)
-    return seen
+def gates(rule: Any, strict: bool) -> bool:
+    """Whether a rule's failure fails the run: documented MUST rules, and inferred ones under --strict."""
+    if hasattr(rule, "gates"):
+        return bool(rule.gates(strict))
+    return rule.level == "MUST" and (strict or getattr(rule, "evidence", "seed") != "inferred")
 
 
-def _combine(outcomes: set[str], expected: bool) -> str:
-    if "fail" in outcomes:
-        return "xfail" if expected else "fail"
-    if "error" in outcomes:
-        return "error"
-    if "pass" in outcomes:
-        return "pass"
-    if "skip" in outcomes:
-        return "skip"
-    return "not_run"
-
-
-def build(
-    *,
-    contracts: Contracts,
-    target: dict[str, Any],
-    run: dict[str, Any],
-    tests: list[TestRecord],
-    failures: list[dict[str, Any]],
-    errors: list[dict[str, Any]],
-    expected: set[str],
-    exercised: Counter,
-    coverage: dict[str, Any],
-) -> dict[str, Any]:
-    outcomes = rule_outcomes(contracts, tests, expected)
-    rules = [_rule_row(contracts, rule_id, outcomes[rule_id], exercised) for rule_id in contracts.rules]
-    summary = _summary(rules, tests)
-    return {
-        "schema_version": 1,
-        "suite": {
-            "name": "chargebee-conformance",
-            "version": __version__,
-            "contracts_digest": contracts_digest(contracts.root),
-        },
-        "target": target,
-        "run": run,
-        "summary": summary,
-        "rules": rules,
-        "tests": [
-            {
-                "nodeid": t.nodeid,
-                "rules": sorted(set(t.rules) | set(t.failed_rules)),
-                "outcome": t.outcome,
-                "duration_s": round(t.duration_s, 4),
-                "message": t.message,
-            }
-            for t in tests
-        ],
-        "failures": failures,
-        "errors": errors,
-        "coverage": coverage
-        | {"skipped": {r["id"]: r["skip_reason"] for r in rules if r["outcome"] == "skip"}},
-    }
-
-
-def _rule_row(
-    contracts: Contracts, rule_id: str, entry: dict[str, Any], exercised: Counter
-) -> dict[str, Any]:
-    rule = contracts.rules[rule_id]
-    reason = entry["skip_reason"]
-    if entry["outcome"] == "not_run" and rule.needs:
-        reason = contracts.needs[rule.needs]
-    return {
-        "id": rule.id,
-        "level": rule.level,
-        "statement": rule.statement,
-        "source": rule.source,
-        "group": rule.group,
-        "area": rule.area,
-        "operations": list(rule.operations),
-        "outcome": entry["outcome"],
-        "tests": sorted(set(entry["tests"])),
-        "exercised": exercised.get(rule_id, 0),
-        "skip_reason": reason,
-        "failures": entry["failures"],
-    }
-
-
-def _summary(rules: list[dict[str, Any]], tests: list[TestRecord]) -> dict[str, Any]:
-    areas = {
-        area: {
-            "verdict": _verdict([r for r in rules if r["area"] == area]),
-            "rules": dict(Counter(r["outcome"] for r in rules if r["area"] == area)),
-        }
-        for area in AREAS
-    }
-    verdict = _verdict(rules)
-    if verdict == "pass" and any(t.outcome == "error" for t in tests):
-        verdict = "error"
-    return {
-        "verdict": verdict,
-        "rules": {k: sum(1 for r in rules if r["outcome"] == k) for k in RULE_OUTCOMES},
-        "tests": {k: sum(1 for t in tests if t.outcome == k) for k in OUTCOMES},
-        "areas": areas,
-    }
-
-
-def _verdict(rules: list[dict[str, Any]]) -> str:
-    """fail (the target broke a MUST rule) outranks error (the harness broke): the gate's answer about
-    the target stands even when some other check could not run."""
-    if any(r["outcome"] == "fail" and r["level"] == "MUST" for r in rules):
-        return "fail"
-    if any(r["outcome"] == "error" for r in rules):
-        return "error"
-    return "pass"
+def areas(contracts: Contracts) -> tuple[str, ...]:
+    return tuple(getattr(contracts, "areas", None) or dict.fromkeys(r.area for r in contracts.rules.values()))

@@ -1,8 +1,9 @@
 """`cbconform run`: the conformance suites against a target, through pytest and the cbconform plugin,
 with the gate's exit code (docs/GATE.md):
 
-  0  the target conforms          1  at least one MUST rule failed
+  0  the target conforms          1  a gating rule failed (or an expected failure is stale)
   2  usage or harness error       3  the target is unreachable or rejects the key
+  4  incomplete: the run stopped early, or a gating rule was not examined
 """
 
 from __future__ import annotations
@@ -20,59 +21,22 @@ from typing import Any
 
 import pytest
 
-from cbconform import paths
-from cbconform.profiles import PROFILES
+from cbconform import paths, settings
+from cbconform.plugin import Resolved
 from cbconform.report import HTML, JUNIT, RESULTS, load, write_all
 from cbconform.report.terminal import Progress, summary
+from cbconform.session import Session, SessionError
 
-CONFORMS, FAILED, HARNESS, UNREACHABLE = 0, 1, 2, 3
+CONFORMS, FAILED, HARNESS, UNREACHABLE, INCOMPLETE = 0, 1, 2, 3, 4
 REDACTED = "[REDACTED]"
-FORWARD = (  # option of the plugin, attribute here
-    ("--target", "target"),
-    ("--grow-url", "grow_url"),
-    ("--core-url", "core_url"),
-    ("--site", "site"),
-    ("--target-config", "target_config"),
-    ("--profile", "profile"),
-    ("--expected-failures", "expected_failures"),
-    ("--max-requests", "max_requests"),
-    ("--rate", "rate"),
-    ("--report-dir", "report_dir"),
-)
+VERDICT_CODES = {"pass": CONFORMS, "fail": FAILED, "error": HARNESS, "incomplete": INCOMPLETE}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    target = parser.add_argument_group("target (default: the embedded reference server, in-process)")
-    target.add_argument("--target", metavar="URL", help="one base URL serving both hosts")
-    target.add_argument("--grow-url", metavar="URL", help="base URL of the grow host (offers, fulfillments)")
-    target.add_argument("--core-url", metavar="URL", help="base URL of the core host (orders)")
-    target.add_argument("--site", help="a Chargebee site name; test sites end in -test")
-    target.add_argument("--api-key", help="the API key (default: $CHARGEBEE_API_KEY); never written anywhere")
-    target.add_argument("--target-config", metavar="FILE", help="TOML file: target data, features, readings")
-    target.add_argument(
-        "--reading",
-        action="append",
-        default=[],
-        metavar="AMB-ID=NAME",
-        help="follow another reading of an ambiguity (repeatable)",
-    )
-    target.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="break the embedded server on purpose (repeatable; see `cbconform serve --list-faults`)",
-    )
-    target.add_argument("--allow-live-site", action="store_true", help="allow a --site without -test")
-    target.add_argument("--rate", type=int, metavar="N", help="requests a minute to a remote target")
-    target.add_argument("--max-requests", type=int, metavar="N", help="stop sending after N; the rest skip")
+    settings.add_argparse(parser, defaults={"report_dir": "reports"})
     run = parser.add_argument_group("run")
     run.add_argument(
-        "--profile", choices=sorted(PROFILES), default="ci", help="hypothesis profile (default ci)"
-    )
-    run.add_argument("--expected-failures", metavar="FILE", help="rule IDs expected to fail, one a line")
-    run.add_argument(
-        "--report-dir", default="reports", metavar="DIR", help="where reports go (default reports/)"
+        "--workers", type=int, metavar="N", help="spread the tests over N processes (pytest-xdist)"
     )
     run.add_argument(
         "--progress",
@@ -86,36 +50,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    report_dir = Path(args.report_dir)
-    secrets = _secrets(args)
+    given = settings.from_namespace(args)
+    try:
+        values = settings.layered(given)
+        Session(values, given, None)  # every setting checked once, before pytest starts
+    except (settings.SettingsError, SessionError) as error:
+        print(f"cbconform: {error}", file=sys.stderr)
+        return HARNESS
+    report_dir = Path(values["report_dir"])
+    secrets = _secrets(values.get("api_key"))
     _clear(report_dir)
     out = _Redacting(sys.stdout, secrets)
     mode = args.progress if args.progress != "auto" else ("bar" if sys.stdout.isatty() else "quiet")
     progress = Progress(out, mode)
-    with _redacted_streams(secrets), _key_in_env(args.api_key):
-        pytest_code = pytest.main(pytest_argv(args), plugins=[progress])
+    plugins = [progress, Resolved(values, given)]
+    with _redacted_streams(secrets), _key_in_env(values.get("api_key")):
+        pytest_code = pytest.main(pytest_argv(args), plugins=plugins)
         results = _load(report_dir / RESULTS)
         code = gate_code(results, int(pytest_code), progress)
         if results is not None and results["run"].get("exit_code") != code:
             results["run"]["exit_code"] = code
             write_all(results, report_dir)
         leaked = _scrub(report_dir, secrets)
-        _report(out, results, code, progress, args.report_dir, leaked)
+        _report(out, results, code, progress, str(report_dir), leaked)
     return HARNESS if leaked else code
 
 
 def pytest_argv(args: argparse.Namespace) -> list[str]:
-    """The suites' pytest command line. The API key is not on it: it travels in the environment, so it
-    cannot show up in pytest's invocation parameters or in a recorded command."""
+    """The suites' pytest command line: the settings travel resolved, as a plugin object."""
     argv = [str(paths.suites_dir()), "-p", "cbconform.plugin", "-p", "no:cacheprovider"]
-    for option, attribute in FORWARD:
-        value = getattr(args, attribute)
-        if value is not None:
-            argv.append(f"{option}={value}")
-    argv += [f"--reading={pair}" for pair in args.reading]
-    argv += [f"--embedded-fault={name}" for name in args.fault]
-    if args.allow_live_site:
-        argv.append("--allow-live-site")
+    if args.workers:
+        argv += ["-n", str(args.workers)]
     return argv + list(args.pytest_args)
 
 
@@ -125,14 +90,12 @@ def gate_code(results: dict[str, Any] | None, pytest_code: int, progress: Progre
     stopped = progress.exit is not None and progress.exit[0] == UNREACHABLE
     if stopped or (results is not None and results["run"].get("fatal")):
         return UNREACHABLE
-    if results is None or progress.internal_error or progress.collect_errors:
+    if results is None or progress.internal_error or pytest_code == pytest.ExitCode.USAGE_ERROR:
         return HARNESS
-    verdict = results["summary"]["verdict"]
-    if verdict == "error" or pytest_code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR):
-        return HARNESS
-    if verdict == "fail" or results["run"].get("stale_expected_failures"):
+    code = VERDICT_CODES[results["summary"]["verdict"]]
+    if code == CONFORMS and results["run"].get("stale_expected_failures"):
         return FAILED
-    return CONFORMS
+    return code
 
 
 def _report(out, results, code: int, progress: Progress, report_dir: str, leaked: list[str]) -> None:
@@ -154,12 +117,8 @@ def _report(out, results, code: int, progress: Progress, report_dir: str, leaked
     out.flush()
 
 
-def _secrets(args: argparse.Namespace) -> tuple[str, ...]:
-    keys = {args.api_key, os.environ.get("CHARGEBEE_API_KEY")}
-    with contextlib.suppress(Exception):
-        from cbconform.target import resolve
-
-        keys.add(resolve({"config": args.target_config, "api_key": args.api_key}).api_key)
+def _secrets(api_key: str | None) -> tuple[str, ...]:
+    keys = {api_key, os.environ.get("CHARGEBEE_API_KEY")}
     keys.discard(None)
     keys.discard("")
     forms = set()

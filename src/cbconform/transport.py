@@ -13,8 +13,13 @@ import httpx
 from anyio.from_thread import start_blocking_portal
 
 
-class BudgetExhausted(Exception):
-    """--max-requests was reached; the remaining tests skip."""
+class RunStopped(Exception):
+    """The run may send nothing more (budget spent, deadline passed): the test is not run, and the run
+    is incomplete."""
+
+
+class BudgetExhausted(RunStopped):
+    """--max-requests was reached."""
 
 
 class InProcess(httpx.BaseTransport):

@@ -27,7 +27,7 @@ def results_file(tmp_path_factory) -> Path:
     report_dir = tmp_path_factory.mktemp("fault-run")
     suite = ROOT / "suites" / "test_personalized_offers.py"
     argv = [suite, "-p", "cbconform.plugin", "-p", "no:cacheprovider", "-q", "-k", "fetch"]
-    argv += [f"--report-dir={report_dir}", f"--embedded-fault={FAULT}"]
+    argv += [f"--report-dir={report_dir}", f"--fault={FAULT}"]
     subprocess.run([sys.executable, "-m", "pytest", *map(str, argv)], capture_output=True, timeout=180)
     path = report_dir / "results.json"
     assert {f["rule_id"] for f in json.loads(path.read_text())["failures"]} == {RULE}

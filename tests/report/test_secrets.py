@@ -19,7 +19,7 @@ def run(tmp_path_factory):
     report_dir = tmp_path_factory.mktemp("reports")
     env = {k: v for k, v in os.environ.items() if k != "CHARGEBEE_API_KEY"}
     argv = ["run", "--api-key", KEY, "--report-dir", str(report_dir), "--progress", "lines"]
-    argv += ["--", "--embedded-fault=undocumented-status", "-k", "option_is_acceptable or fetch"]
+    argv += ["--", "--fault=undocumented-status", "-k", "option_is_acceptable or fetch"]
     result = subprocess.run(
         [sys.executable, "-m", "cbconform.cli", *argv], capture_output=True, text=True, env=env, timeout=300
     )

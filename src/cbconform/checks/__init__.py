@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from cbconform.exchange import Exchange
 
 
@@ -38,6 +40,14 @@ class ConformanceFailure(AssertionError):
     def __init__(self, failures: list[Failure]):
         self.failures = failures
         super().__init__("\n".join(f.describe() for f in failures))
+
+
+class NotApplicable(pytest.skip.Exception):
+    """A skip meaning the rule cannot apply to this target or reading (not: could not be examined)."""
+
+
+def not_applicable(reason: str) -> None:
+    raise NotApplicable(reason, allow_module_level=False)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,15 @@ contracts, timestamp order, the error table, and the idempotency header."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from cbconform.checks import Failure, check, failure, shorten
+from cbconform.checks.examined import schema_rules
 from cbconform.contracts import Contracts
 from cbconform.exchange import Exchange
 
 REPLAYED = "chargebee-idempotency-replayed"
+TIMESTAMP_ORDER = (("completed_at", "OF-COMPLETED-AFTER-CREATED"), ("failed_at", "OF-FAILED-AFTER-CREATED"))
 
 
 @check("Every response body is JSON")
@@ -51,10 +55,7 @@ def timestamps_ordered(c: Contracts, ex: Exchange) -> list[Failure]:
     if not isinstance(resource, dict) or not isinstance(resource.get("created_at"), int):
         return []
     found = []
-    for key, rule in (
-        ("completed_at", "OF-COMPLETED-AFTER-CREATED"),
-        ("failed_at", "OF-FAILED-AFTER-CREATED"),
-    ):
+    for key, rule in TIMESTAMP_ORDER:
         value = resource.get(key)
         if isinstance(value, int) and value < resource["created_at"]:
             found.append(
@@ -115,18 +116,35 @@ def replayed_header_absent(c: Contracts, ex: Exchange) -> list[Failure]:
     ]
 
 
-def conformance(c: Contracts, ex: Exchange, replay: bool = False) -> list[Failure]:
-    """Everything any response must satisfy, success or error."""
+def conformance(
+    c: Contracts, ex: Exchange, replay: bool = False, examined: set[str] | None = None
+) -> list[Failure]:
+    """Everything any response must satisfy, success or error. The rules a check looked at (those the
+    response could have broken) are added to `examined`."""
+    seen = examined if examined is not None else set()
+    seen |= {"ENC-RESPONSE-JSON", "ERR-NO-SERVER-ERROR"}
     found = response_is_json(c, ex) + no_server_error(c, ex)
     if not replay:
+        seen.add("IDEM-REPLAYED-HEADER-ABSENT")
         found += replayed_header_absent(c, ex)
-    if ex.json() is None:
+    body = ex.json()
+    if body is None:
         return found
     if 200 <= ex.status < 300 and ex.operation:
+        op = c.operation(ex.operation)
+        seen |= schema_rules(c, op.response, body) | {op.success_rule} | _ordered_timestamps(body)
         return found + success_status(c, ex) + response_schema(c, ex) + timestamps_ordered(c, ex)
     if 400 <= ex.status < 600:
+        seen |= schema_rules(c, "error.json", body) | {"ERR-STATUS-TYPE-CODE"}
         return found + error_schema(c, ex) + error_table(c, ex)
     return found
+
+
+def _ordered_timestamps(body: Any) -> set[str]:
+    resource = body.get("offer_fulfillment") if isinstance(body, dict) else None
+    if not isinstance(resource, dict) or not isinstance(resource.get("created_at"), int):
+        return set()
+    return {rule for key, rule in TIMESTAMP_ORDER if isinstance(resource.get(key), int)}
 
 
 def _documented(c: Contracts, rule_id: str) -> str:

@@ -84,7 +84,7 @@ def suite(fault: str | None, rule: str | None, skip_slow: bool) -> dict[str, Any
     argv = [str(paths.suites_dir()), "-p", "cbconform.plugin", "-p", "cbconform.mutants.select",
             "-p", "no:cacheprovider", "-q", "--assert=plain", "--profile=ci",
             f"--report-dir={tmp}", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
-    argv += [f"--embedded-fault={fault}"] if fault else []
+    argv += [f"--fault={fault}"] if fault else []
     pytest.main(argv)
     results = json.loads((Path(tmp) / "results.json").read_text(encoding="utf-8"))
     return {
