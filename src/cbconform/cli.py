@@ -22,6 +22,7 @@ COMMANDS = {
 }
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if module is None:
         parser.print_help()
         return EXIT_USAGE
-    return int(module.main(args) or 0)
+    try:
+        return int(module.main(args) or 0)
+    except KeyboardInterrupt:  # a command interrupted outside its own handling ends quietly
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

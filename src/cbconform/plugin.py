@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from cbconform import profiles, settings
+from cbconform import paths, profiles, settings
 from cbconform.session import Session, SessionError
 
 KEY = pytest.StashKey[Session]()
 RESULTS = pytest.StashKey[dict]()
+SUITES = paths.suites_dir().resolve()
 WORKER_INPUT, WORKER_OUTPUT = "cbconform_settings", "cbconform_evidence"
 
 
@@ -137,9 +138,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     session = item.config.stash.get(KEY, None)
-    if session is not None:
+    if session is not None and _is_suite(item):
         session.record(item, call, report)
     return report
+
+
+def _is_suite(item: pytest.Item) -> bool:
+    """The plugin judges conformance tests (the suites, or any test citing rules), not other tests."""
+    return item.get_closest_marker("rule") is not None or SUITES in Path(item.path).resolve().parents
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo) -> None:
@@ -156,7 +162,7 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     cb = session.config.stash.get(KEY, None)
     if cb is not None:
-        cb.collected = {item.nodeid for item in session.items}
+        cb.collected = {item.nodeid for item in session.items if _is_suite(item)}
 
 
 # ---------------------------------------------------------------------- pytest-xdist
@@ -172,7 +178,8 @@ def pytest_configure_node(node: Any) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     cb = node.config.stash[KEY]
-    cb.collected = set(ids)
+    root = node.config.rootpath
+    cb.collected = {i for i in ids if SUITES in (root / i.split("::")[0]).resolve().parents}
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -190,7 +197,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cb = session.config.stash.get(KEY, None)
-    if cb is None:
+    if cb is None or not (cb.collected or cb.evidence.tests or cb.evidence.stop_reason):
         return
     previous = _ignore_signals()
     try:

@@ -14,6 +14,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,11 +30,12 @@ from cbconform.session import Session, SessionError
 
 CONFORMS, FAILED, HARNESS, UNREACHABLE, INCOMPLETE = 0, 1, 2, 3, 4
 REDACTED = "[REDACTED]"
+DEFAULT_REPORT_DIR = "reports"
 VERDICT_CODES = {"pass": CONFORMS, "fail": FAILED, "error": HARNESS, "incomplete": INCOMPLETE}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    settings.add_argparse(parser, defaults={"report_dir": "reports"})
+    settings.add_argparse(parser)
     run = parser.add_argument_group("run")
     run.add_argument(
         "--workers", type=int, metavar="N", help="spread the tests over N processes (pytest-xdist)"
@@ -53,6 +55,7 @@ def main(args: argparse.Namespace) -> int:
     given = settings.from_namespace(args)
     try:
         values = settings.layered(given)
+        values["report_dir"] = values["report_dir"] or DEFAULT_REPORT_DIR
         Session(values, given, None)  # every setting checked once, before pytest starts
     except (settings.SettingsError, SessionError) as error:
         print(f"cbconform: {error}", file=sys.stderr)
@@ -63,10 +66,12 @@ def main(args: argparse.Namespace) -> int:
     out = _Redacting(sys.stdout, secrets)
     mode = args.progress if args.progress != "auto" else ("bar" if sys.stdout.isatty() else "quiet")
     progress = Progress(out, mode)
-    plugins = [progress, Resolved(values, given)]
-    with _redacted_streams(secrets), _key_in_env(values.get("api_key")):
-        pytest_code = pytest.main(pytest_argv(args), plugins=plugins)
-        results = _load(report_dir / RESULTS)
+    with _redacted_streams(secrets), _key_in_env(values.get("api_key")), _sigterm_interrupts():
+        try:
+            pytest_code = pytest.main(pytest_argv(args), plugins=[progress, Resolved(values, given)])
+        except KeyboardInterrupt:
+            pytest_code = pytest.ExitCode.INTERRUPTED
+        results = _load(report_dir / RESULTS) or _stopped_before_results(values, given, report_dir)
         code = gate_code(results, int(pytest_code), progress)
         if results is not None and results["run"].get("exit_code") != code:
             results["run"]["exit_code"] = code
@@ -74,6 +79,29 @@ def main(args: argparse.Namespace) -> int:
         leaked = _scrub(report_dir, secrets)
         _report(out, results, code, progress, str(report_dir), leaked)
     return HARNESS if leaked else code
+
+
+def _stopped_before_results(values: dict[str, Any], given: dict[str, Any], report_dir: Path) -> dict | None:
+    """A run stopped before the suites could write anything still leaves its three reports."""
+    session = Session(values, given, None)
+    session.stop("the run was stopped before the suites started")
+    results = session.results(int(pytest.ExitCode.INTERRUPTED))
+    write_all(results, report_dir)
+    return results
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """CI cancels with SIGTERM: handled like Ctrl-C, so the run ends incomplete with its reports."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def pytest_argv(args: argparse.Namespace) -> list[str]:
@@ -93,7 +121,7 @@ def gate_code(results: dict[str, Any] | None, pytest_code: int, progress: Progre
     if results is None or progress.internal_error or pytest_code == pytest.ExitCode.USAGE_ERROR:
         return HARNESS
     code = VERDICT_CODES[results["summary"]["verdict"]]
-    if code == CONFORMS and results["run"].get("stale_expected_failures"):
+    if code in (CONFORMS, INCOMPLETE) and results["run"].get("stale_expected_failures"):
         return FAILED
     return code
 

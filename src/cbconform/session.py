@@ -17,7 +17,7 @@ from cbconform import contracts as contracts_module
 from cbconform.api import Recorder
 from cbconform.outcomes import Classifier, reproduction
 from cbconform.results import Evidence
-from cbconform.target import Target, TargetError, build
+from cbconform.target import TargetError, build
 
 
 class SessionError(Exception):
@@ -33,7 +33,7 @@ class Session:
             self.contracts = contracts_module.load(readings)
         except (TargetError, ValueError, contracts_module.ContractError) as error:
             raise SessionError(str(error)) from None
-        self.target = _checked_features(target, self.contracts)
+        self.target = target
         self.expected = _expected(values.get("expected_failures"), self.contracts)
         self.recorder, self.evidence = Recorder(), Evidence()
         self.exercised = self.evidence.exercised
@@ -158,15 +158,6 @@ def _fault_readings(faults: frozenset[str]) -> dict[str, str]:
 
     readings, _ = fault_requirements(faults)
     return readings
-
-
-def _checked_features(target: Target, contracts) -> Target:
-    unknown = sorted((target.features | target.absent_features) - set(contracts.needs))
-    if unknown:
-        raise SessionError(
-            f"Unknown target feature(s) {', '.join(unknown)}; known: {', '.join(sorted(contracts.needs))}."
-        )
-    return target
 
 
 def _expected(path: str | None, contracts) -> set[str]:

@@ -77,6 +77,8 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Tar
 def build(values: Mapping[str, Any]) -> Target:
     grow, core = _urls(values, bool(values.get("allow_live_site")))
     embedded = grow is None
+    features, absent = (frozenset(values.get(k) or ()) for k in ("features", "absent"))
+    _known_features(features | absent)
     if values.get("fault") and not embedded:
         raise TargetError(
             "--fault breaks the embedded reference server; serve a faulty remote one with"
@@ -92,8 +94,8 @@ def build(values: Mapping[str, Any]) -> Target:
         customer_without_offers=values["customer_without_offers"],
         invoice_id=values["invoice_id"],
         business_entity_id=values["business_entity_id"],
-        features=frozenset(values.get("features") or ()),
-        absent_features=frozenset(values.get("absent") or ()),
+        features=features,
+        absent_features=absent,
         rate=_rate(values.get("rate"), embedded or (_loopback(grow) and _loopback(core))),
         max_requests=values.get("max_requests"),
         max_response_bytes=values["max_response_bytes"],
@@ -101,6 +103,17 @@ def build(values: Mapping[str, Any]) -> Target:
         readings=dict(values.get("reading") or {}),
         faults=frozenset(values.get("fault") or ()),
     )
+
+
+def _known_features(names: frozenset[str]) -> None:
+    from cbconform import contracts
+
+    known = contracts.load().needs
+    unknown = sorted(names - set(known))
+    if unknown:
+        raise TargetError(
+            f"Unknown target feature(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}."
+        )
 
 
 def _rate(given: int | None, local: bool) -> int | None:

@@ -30,8 +30,8 @@ def test_defaults_are_the_embedded_reference_server() -> None:
 def test_command_line_over_environment_over_file_over_defaults(tmp_path: Path) -> None:
     config = _config(
         tmp_path,
-        '[target]\ntarget = "http://file.example/api/v2"\napi_key = "file_key"\nmax_requests = 7\n'
-        'rate = 11\n[data]\ncustomer_id = "cust_file"\n',
+        '[target]\ntarget = "http://file.example/api/v2"\nmax_requests = 7\n'
+        'rate = 11\n[data]\ncustomer_id = "cust_file"\ninvoice_id = "inv_file"\n',
     )
     env = {
         "CBCONFORM_CONFIG": config,
@@ -42,7 +42,7 @@ def test_command_line_over_environment_over_file_over_defaults(tmp_path: Path) -
     only_file = resolve({}, env={"CBCONFORM_CONFIG": config})
     assert (only_file.grow_url, only_file.api_key, only_file.rate) == (
         "http://file.example/api/v2",
-        "file_key",
+        DEFAULT_KEY,
         11,
     )
     assert only_file.customer_id == "cust_file" and only_file.max_requests == 7
@@ -61,11 +61,25 @@ def test_command_line_over_environment_over_file_over_defaults(tmp_path: Path) -
 
 
 def test_command_line_config_file_wins_over_the_environments(tmp_path: Path) -> None:
-    env_file = _config(tmp_path, '[target]\napi_key = "env_file_key"\n')
+    env_file = _config(tmp_path, '[data]\ncustomer_id = "env_file_customer"\n')
     cli_file = tmp_path / "cli.toml"
-    cli_file.write_text('[target]\napi_key = "cli_file_key"\n', encoding="utf-8")
+    cli_file.write_text('[data]\ncustomer_id = "cli_file_customer"\n', encoding="utf-8")
     target = resolve({"config": str(cli_file)}, env={"CBCONFORM_CONFIG": env_file})
-    assert target.api_key == "cli_file_key"
+    assert target.customer_id == "cli_file_customer"
+
+
+def test_api_key_in_a_config_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TargetError) as error:
+        resolve({"config": _config(tmp_path, '[target]\napi_key = "file_key"\n')}, env={})
+    _one_sentence(str(error.value))
+    assert "api_key never belongs in a file" in str(error.value) and "file_key" not in str(error.value)
+
+
+def test_loopback_is_unthrottled_and_remote_hosts_get_the_documented_rate() -> None:
+    assert resolve({"target": "http://127.0.0.1:8080/api/v2"}, env={}).rate is None
+    assert resolve({"target": "http://localhost:8080/api/v2"}, env={}).rate is None
+    assert resolve({"site": "acme-test"}, env={}).rate == 150
+    assert resolve({"site": "acme-test", "rate": 0}, env={}).rate is None
 
 
 def test_readings_merge_file_then_command_line(tmp_path: Path) -> None:

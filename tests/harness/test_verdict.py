@@ -1,0 +1,135 @@
+"""The verdict means what it says (docs/GATE.md): rules pass on evidence, an early stop is incomplete
+(exit 4) and still writes all three reports, and a failure outside the catalogue is an error."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from cbconform.contracts import load
+from cbconform.model import build
+from cbconform.results import Evidence
+from cbconform.results import TestRecord as Record
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ["--", "--ignore-glob=*test_schemathesis.py"]
+
+
+def _reports(report_dir: Path) -> dict:
+    ET.parse(report_dir / "junit.xml")
+    assert (report_dir / "report.html").read_text(encoding="utf-8").strip().endswith("</html>")
+    return json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+
+
+def _model(tests: list[Record], exercised: dict[str, int], stop: str | None = None) -> dict:
+    evidence = Evidence(tests={t.nodeid: t for t in tests})
+    evidence.exercised.update(exercised)
+    run = {"stop_reason": stop, "requests": 0}
+    return build(contracts=load(), evidence=evidence, target={"features": []}, run=run, expected=set(),
+                 strict=False)  # fmt: skip
+
+
+def _rule(model: dict, rule_id: str) -> dict:
+    return next(r for r in model["rules"] if r["id"] == rule_id)
+
+
+def test_a_rule_cited_by_a_passing_test_that_examined_nothing_is_not_run() -> None:
+    model = _model([Record("suites/t.py::t", ["OF-STATUS-ENUM"], "pass", 0.1)], {})
+    row = _rule(model, "OF-STATUS-ENUM")
+    assert row["outcome"] == "not_run" and row["exercised"] == 0
+    assert "no response they received could have broken it" in row["skip_reason"]
+    assert model["summary"]["verdict"] == "incomplete"
+    assert "OF-STATUS-ENUM" in model["summary"]["not_examined"]
+
+
+def test_every_passing_rule_was_examined() -> None:
+    model = _model([Record("suites/t.py::t", ["OF-STATUS-ENUM"], "pass", 0.1)], {"OF-STATUS-ENUM": 3})
+    assert _rule(model, "OF-STATUS-ENUM")["outcome"] == "pass"
+    assert all(r["exercised"] >= 1 for r in model["rules"] if r["outcome"] == "pass")
+
+
+def test_a_stopped_run_is_incomplete_even_when_nothing_failed() -> None:
+    every = {rule_id: 1 for rule_id in load().rules}
+    model = _model([], every, stop="interrupted (SIGINT)")
+    assert model["summary"]["verdict"] == "incomplete"
+    assert model["run"]["complete"] is False and model["run"]["stop_reason"] == "interrupted (SIGINT)"
+
+
+def test_a_failure_keeps_precedence_over_an_early_stop() -> None:
+    test = Record("suites/t.py::t", ["OF-STATUS-ENUM"], "fail", 0.1, "x", ["F1"], ["OF-STATUS-ENUM"])
+    model = _model([test], {"OF-STATUS-ENUM": 1}, stop="interrupted (SIGINT)")
+    assert model["summary"]["verdict"] == "fail" and model["run"]["complete"] is False
+
+
+def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CBCONFORM_")}
+    env.pop("CHARGEBEE_API_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "cbconform.cli", "run", "--progress", "quiet", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def test_a_spent_request_budget_is_incomplete_with_reports(tmp_path: Path) -> None:
+    proc = _run("--max-requests", "40", "--report-dir", str(tmp_path), *FAST)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    model = _reports(tmp_path)
+    assert model["summary"]["verdict"] == "incomplete" and "budget" in model["run"]["stop_reason"]
+    assert model["summary"]["tests"]["not_run"] >= 1 and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_a_customer_without_offers_leaves_the_lifecycle_rules_not_run_with_the_reason(tmp_path: Path) -> None:
+    config = tmp_path / "t.toml"
+    config.write_text('[data]\ncustomer_id = "cust_no_offers"\n', encoding="utf-8")
+    proc = _run("--target-config", str(config), "--report-dir", str(tmp_path / "r"), "--", "-k", "lifecycle")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    model = _reports(tmp_path / "r")
+    lifecycle = [r for r in model["rules"] if r["tests"] and all("test_lifecycle" in t for t in r["tests"])]
+    assert lifecycle and all(r["outcome"] in ("not_run", "skip") for r in lifecycle)
+    assert any("has no offer for customer" in (r["skip_reason"] or "") for r in lifecycle)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("after", [4.0, 12.0], ids=["early", "late"])
+def test_an_interrupted_run_writes_three_reports_marked_incomplete(tmp_path: Path, signum, after) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CBCONFORM_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cbconform.cli", "run", "--progress", "quiet", "--report-dir", str(tmp_path)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(after)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 4, out + err
+    model = _reports(tmp_path)
+    assert model["summary"]["verdict"] == "incomplete" and model["run"]["complete"] is False
+    assert model["run"]["stop_reason"]
+    assert "Traceback" not in out + err and "INCOMPLETE" in out
+
+
+def test_a_failure_naming_an_unknown_rule_is_a_harness_error(tmp_path: Path) -> None:
+    suite = tmp_path / "test_unknown.py"
+    suite.write_text(
+        "import pytest\nfrom cbconform.checks import ConformanceFailure, Failure\n\n"
+        "@pytest.mark.rule('OF-STATUS-ENUM')\ndef test_x(api):\n"
+        "    raise ConformanceFailure([Failure('NOT-A-RULE', 'c', 't', 'd', 'r')])\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CBCONFORM_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", str(suite), "-p", "cbconform.plugin", "-p", "no:cacheprovider",
+         f"--report-dir={tmp_path / 'r'}", f"--rootdir={tmp_path}", "-q"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    model = _reports(tmp_path / "r")
+    assert model["summary"]["verdict"] == "error"
+    assert "NOT-A-RULE" in model["errors"][0]["message"]
