@@ -46,6 +46,8 @@ class Evidence:
     enum_values: dict[str, Counter] = field(default_factory=dict)
     boundary_lengths: dict[str, dict[str, Any]] = field(default_factory=dict)
     stop_reason: str | None = None
+    features: set[str] = field(default_factory=set)  # what the connected target offered, when known
+    feature_source: str | None = None
 
     def export(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,8 @@ class Evidence:
             "enum_values": {k: dict(v) for k, v in self.enum_values.items()},
             "boundary_lengths": self.boundary_lengths,
             "stop_reason": self.stop_reason,
+            "features": sorted(self.features),
+            "feature_source": self.feature_source,
         }
 
     def merge(self, part: dict[str, Any]) -> None:
@@ -78,6 +82,8 @@ class Evidence:
             mine = self.boundary_lengths.setdefault(label, {"max": entry["max"], "sent": []})
             mine["sent"] = sorted(set(mine["sent"]) | set(entry["sent"]))
         self.stop_reason = self.stop_reason or part["stop_reason"]
+        self.features |= set(part.get("features", ()))
+        self.feature_source = self.feature_source or part.get("feature_source")
 
 
 def _renumbered(reproduce: dict[str, Any] | None, new: str) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,17 @@ class Session:
     # ------------------------------------------------------------------ the end
 
     def collect_evidence(self) -> Evidence:
-        self.evidence.requests = self.recorder.requests
-        self.evidence.enum_values = dict(self.recorder.enum_values)
-        self.evidence.boundary_lengths = self.recorder.boundary_lengths
+        """Drains what the client recorded into the evidence (idempotent; the controller of an xdist
+        run has recorded nothing itself and holds its workers' evidence)."""
+        r = self.recorder
+        if self.admin is not None:
+            self.evidence.features |= self.admin.features
+            self.evidence.feature_source = self.admin.source
+        self.evidence.merge(
+            {"tests": [], "failures": [], "errors": [], "exercised": {}, "requests": r.requests,
+             "enum_values": r.enum_values, "boundary_lengths": r.boundary_lengths, "stop_reason": None}
+        )  # fmt: skip
+        r.requests, r.enum_values, r.boundary_lengths = 0, defaultdict(Counter), {}
         return self.evidence
 
     def results(self, exitstatus: int) -> dict[str, Any]:
@@ -103,12 +112,13 @@ class Session:
         )
 
     def _target_dict(self) -> dict[str, Any]:
-        features = self.admin.features if self.admin else connection.features(self.target, self.contracts)
+        ev = self.evidence
+        features = ev.features if ev.feature_source else connection.features(self.target, self.contracts)
         return self.target.public() | {
             "api_key": "[REDACTED]",
             "readings": dict(self.contracts.readings),
             "features": sorted(features),
-            "feature_source": self.admin.source if self.admin else "the configuration",
+            "feature_source": ev.feature_source or "the configuration",
         }
 
     def _run_dict(self, exitstatus: int) -> dict[str, Any]:
