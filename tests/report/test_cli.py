@@ -209,3 +209,17 @@ def test_run_in_a_log_prints_progress_and_links(run):
     assert "progress: " in result.stdout and " rules decided, " in result.stdout
     assert f"    {report_dir}/report.html#OF-STATUS-ENUM" in result.stdout
     assert "\x1b[" not in result.stdout
+
+
+def test_a_terminal_gets_a_live_progress_line(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", SimpleNamespace(isatty=lambda: True))
+    given = SimpleNamespace(quiet=False, verbose=False, progress="auto")
+    cli._apply_loudness(given)
+    assert given.progress == "bar"
+    out = io.StringIO()
+    progress = terminal.Progress(out, "bar")
+    progress.total, progress.cites, progress.pending = 1, {"t1": ["R-A"]}, {"R-A": 1}
+    progress.pytest_runtest_logreport(_report("t1"))
+    line = out.getvalue()
+    assert line.startswith("\r\x1b[2K") and "\n" not in line
+    assert "1/1 tests, 0 requests, 1/1 rules decided" in line
