@@ -118,10 +118,13 @@ def _main(argv: list[str]) -> int:
 
 
 def _apply_loudness(args: argparse.Namespace) -> None:
+    """--quiet and --verbose for `run` (its progress and summary); other commands read args.quiet/verbose."""
+    if not hasattr(args, "progress"):
+        return
     from cbconform.report import terminal
 
     terminal.VERBOSITY = -1 if args.quiet else (1 if args.verbose else 0)
-    if getattr(args, "progress", None) == "auto":  # `run`: a bar on a terminal, a line every 10 s in a log
+    if args.progress == "auto":  # a bar on a terminal, a line every 10 s in a log
         if args.quiet:
             args.progress = "quiet"
         elif args.verbose:
