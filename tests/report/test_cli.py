@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -223,3 +224,13 @@ def test_a_terminal_gets_a_live_progress_line(monkeypatch):
     line = out.getvalue()
     assert line.startswith("\r\x1b[2K") and "\n" not in line
     assert "1/1 tests, 0 requests, 1/1 rules decided" in line
+
+
+def test_periodic_progress_ticks_while_a_test_runs():
+    out = io.StringIO()
+    progress = terminal.Progress(out, "periodic", period=0.05)
+    progress.total = 3
+    progress.pytest_sessionstart()
+    time.sleep(0.3)
+    progress.pytest_sessionfinish()
+    assert out.getvalue().count("progress: 0/3 tests") >= 2

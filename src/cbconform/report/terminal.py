@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 import time
 from collections import Counter
 from typing import Any, TextIO
@@ -39,6 +40,7 @@ class Progress:
         self.out, self.mode, self.period = out, mode, period
         self.started = self.last_line = time.monotonic()
         self.config: pytest.Config | None = None
+        self.lock, self.finished = threading.Lock(), threading.Event()
         self.pending: dict[str, int] = {}  # rule -> tests citing it that have not ended yet
         self.cites: dict[str, list[str]] = {}  # nodeid -> the rules it cites
         self.total, self.done, self.counts = 0, 0, Counter()
@@ -90,7 +92,12 @@ class Progress:
     def pytest_internalerror(self, excrepr: Any, excinfo: pytest.ExceptionInfo) -> None:
         self.internal_error = True
 
+    def pytest_sessionstart(self) -> None:
+        if self.mode == "periodic":  # a line even while one slow test runs (a CI log looks alive)
+            threading.Thread(target=self._tick, name="cbconform-progress", daemon=True).start()
+
     def pytest_sessionfinish(self) -> None:
+        self.finished.set()
         if self.mode == "bar" and self.done:
             self.out.write("\r\x1b[2K")
             self.out.flush()
@@ -151,12 +158,17 @@ class Progress:
         except Exception:  # no session yet, or a model without the counter: progress is best effort
             return 0
 
+    def _tick(self) -> None:
+        while not self.finished.wait(self.period):
+            self._periodic()
+
     def _periodic(self) -> None:
-        now = time.monotonic()
-        if now - self.last_line >= self.period or self.done == self.total:
-            self.last_line = now
-            self.out.write(f"progress: {self.status()}\n")
-            self.out.flush()
+        with self.lock:
+            now = time.monotonic()
+            if now - self.last_line >= self.period or self.done == self.total:
+                self.last_line = now
+                self.out.write(f"progress: {self.status()}\n")
+                self.out.flush()
 
     def _bar(self, nodeid: str) -> None:
         width = shutil.get_terminal_size((100, 20)).columns
