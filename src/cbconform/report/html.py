@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 
-from cbconform.report import OUTCOME_RANK
+from cbconform.report import OUTCOME_RANK, sections
 from cbconform.report.defaults import normalise
 from cbconform.report.links import anchor, failure_link
 
@@ -87,8 +87,8 @@ def context(results: dict[str, Any]) -> dict[str, Any]:
         "gating": [g for g in groups if g["kind"] == "gating"],
         "advisories": [g for g in groups if g["kind"] == "advisory"],
         "expected": [g for g in groups if g["kind"] == "expected"],
-        "tests": _timeline(r["tests"]),
-        "coverage": _coverage(r, rules),
+        "tests": sections.timeline(r["tests"]),
+        "coverage": sections.coverage(r, rules),
         "outcomes": OUTCOMES,
         "badges": OUTCOMES
         | {"incomplete": ("Incomplete", "\u25d1"), "unreachable": ("Unreachable", "\u26a0\ufe0e")},
@@ -285,62 +285,4 @@ def _pretty(body: Any, headers: Any) -> dict[str, Any]:
         "clipped": clipped,
         "size": len(body.encode("utf-8")),
         "kind": kind,
-    }
-
-
-def _timeline(tests: list[dict[str, Any]]) -> dict[str, Any]:
-    spent = [max(0.0, float(t["duration_s"] or 0)) for t in tests]
-    total = sum(spent) or 1.0
-    rows, offset = [], 0.0
-    for index, (test, took) in enumerate(zip(tests, spent, strict=True)):
-        rows.append(
-            test
-            | {"index": index, "left": round(100 * offset / total, 3), "width": round(100 * took / total, 3)}
-        )
-        offset += took
-    slowest = sorted(rows, key=lambda t: -float(t["duration_s"] or 0))[:10]
-    return {"rows": rows, "total": sum(spent), "slowest": slowest}
-
-
-def _coverage(r: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any]:
-    coverage = r["coverage"]
-    by_id = {x["id"]: x for x in rules}
-    groups: dict[str, dict[str, Any]] = {}
-    for rule in rules:
-        g = groups.setdefault(
-            rule["group"], {"title": rule["group"], "rules": 0, "exercised": 0, "checks": 0}
-        )
-        g["rules"] += 1
-        g["exercised"] += rule["exercised"] > 0
-        g["checks"] += rule["exercised"]
-    enums = [
-        {
-            "rule": rule_id,
-            "statement": by_id.get(rule_id, {}).get("statement", ""),
-            "pairs": sorted(values.items(), key=lambda kv: (-kv[1], str(kv[0]))),
-        }
-        for rule_id, values in sorted(coverage["enum_values"].items())
-    ]
-    lengths = []
-    for label, entry in sorted(coverage["boundary_lengths"].items()):
-        sent, top = sorted(entry["sent"]), entry["max"]
-        lengths.append(
-            {"label": label, "max": top, "sent": sent, "at_max": top in sent, "over_max": top + 1 in sent}
-        )
-    reasons: dict[str, list[str]] = {}
-    for rule in rules:
-        if rule["outcome"] == "skip":
-            reason = coverage["skipped"].get(rule["id"]) or rule["skip_reason"] or "no reason recorded"
-            reasons.setdefault(str(reason), []).append(rule["id"])
-    return {
-        "groups": list(groups.values()),
-        "enums": enums,
-        "enum_values": sum(len(e["pairs"]) for e in enums),
-        "lengths": lengths,
-        "edges": sum(x["at_max"] + x["over_max"] for x in lengths),
-        "skipped": sorted(reasons.items(), key=lambda kv: -len(kv[1])),
-        "not_run": [x for x in rules if x["outcome"] == "not_run"],
-        "exercised": sum(x["exercised"] > 0 for x in rules),
-        "checks": sum(x["exercised"] for x in rules),
-        "total": len(rules),
     }
