@@ -42,9 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--progress",
-        choices=("auto", "bar", "lines", "quiet"),
+        choices=("auto", "bar", "periodic", "lines", "quiet"),
         default="auto",
-        help="a live bar on a terminal (auto), a line per test, or nothing until the summary",
+        help="a live bar on a terminal, a line every 10 s in a log (auto), a line per test, or nothing",
     )
     run.add_argument(
         "pytest_args", nargs="*", metavar="-- PYTEST-ARGS", help="passed on to pytest, e.g. -- -k orders"
@@ -71,13 +71,16 @@ def main(args: argparse.Namespace) -> int:
             pytest_code = pytest.main(pytest_argv(args), plugins=[progress, Resolved(values, given)])
         except KeyboardInterrupt:
             pytest_code = pytest.ExitCode.INTERRUPTED
-        results = _load(report_dir / RESULTS) or _stopped_before_results(values, given, report_dir)
+        results = _load(report_dir / RESULTS)
+        if results is None and pytest_code == pytest.ExitCode.INTERRUPTED:
+            results = _stopped_before_results(values, given, report_dir)
         code = gate_code(results, int(pytest_code), progress)
         if results is not None and results["run"].get("exit_code") != code:
             results["run"]["exit_code"] = code
             write_all(results, report_dir)
         leaked = _scrub(report_dir, secrets)
-        _report(out, results, code, progress, str(report_dir), leaked)
+        usage = pytest_code == pytest.ExitCode.USAGE_ERROR
+        _report(out, results, code, progress, str(report_dir), leaked, usage)
     return HARNESS if leaked else code
 
 
@@ -126,12 +129,12 @@ def gate_code(results: dict[str, Any] | None, pytest_code: int, progress: Progre
     return code
 
 
-def _report(out, results, code: int, progress: Progress, report_dir: str, leaked: list[str]) -> None:
+def _report(out, results, code, progress: Progress, report_dir: str, leaked: list[str], usage: bool) -> None:
     lines = []
     if progress.exit is not None and progress.exit[1]:
         lines.append(f"cbconform: {progress.exit[1]}")
     lines += [f"cbconform: cannot collect {error}" for error in progress.collect_errors]
-    if results is None and code != UNREACHABLE:
+    if results is None and code != UNREACHABLE and not usage:
         lines.append("cbconform: the suites wrote no results (see the errors above); exit 2")
     if results is not None:
         lines += summary(results, code, report_dir)

@@ -9,11 +9,17 @@ from cbconform import contracts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument(
+        "--format", choices=["text", "json"], default="text", help="a list for people or JSON for machines"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     c = contracts.load()
+    if getattr(args, "quiet", False) and args.format == "text":  # one line each: ID and the reading enforced
+        for amb in c.ambiguities.values():
+            print(f"{amb.id}={amb.default}")
+        return 0
     if args.format == "json":
         rows = [
             {

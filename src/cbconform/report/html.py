@@ -1,8 +1,12 @@
 """report.html: one self-contained page (inline CSS, one small optional script, no external assets),
-rendered from the results model alone. This module shapes the model into what the templates show."""
+rendered from the results model alone. This module shapes the model into what the templates show.
+
+The first screen answers "what broke, and how do I see it again": the verdict, the failing gating rules
+and the first failure in full. Everything else sits below, collapsed."""
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from http import HTTPStatus
@@ -10,9 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 
-from cbconform.report import OUTCOME_RANK
+from cbconform.report import OUTCOME_RANK, sections
+from cbconform.report.defaults import normalise
+from cbconform.report.links import anchor, failure_link
+
+__all__ = ["failure_link", "render"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 AREAS = ("resources", "lifecycle", "headers", "errors", "orders")
@@ -27,8 +35,16 @@ OUTCOMES = {  # label and icon: the outcome reads without colour, in print and i
 VERDICTS = {
     "pass": ("Conforms", "\u2713"),
     "fail": ("Does not conform", "\u2717"),
-    "error": ("Incomplete: the harness failed", "\u26a0\ufe0e"),
+    "incomplete": ("Incomplete: not every gating rule was examined", "\u25d1"),
+    "error": ("Harness error: the suite itself failed", "\u26a0\ufe0e"),
     "unreachable": ("Target unreachable or key rejected", "\u26a0\ufe0e"),
+}
+EVIDENCE = {
+    "seed": "a seed documentation page states it",
+    "spec": "Chargebee's OpenAPI document states it",
+    "docs": "a public Chargebee docs page states it",
+    "sdk": "the official SDK's behaviour shows it",
+    "inferred": "our reading: no public document states it",
 }
 BODY_LIMIT = 20_000
 TESTS_PER_RULE = 40
@@ -36,41 +52,57 @@ SHOWN_PER_RULE = 3  # failures of one rule shown in full; the rest are listed, a
 
 
 def render(results: dict[str, Any]) -> str:
+    return _environment().get_template("report.html.j2").render(**context(results))
+
+
+@functools.cache
+def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),
-        undefined=StrictUndefined,
+        undefined=ChainableUndefined,  # a field this version does not know renders empty, never crashes
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters["duration"] = duration
     env.filters["safe_url"] = safe_url
-    return env.get_template("report.html.j2").render(**context(results))
+    env.filters["anchor"] = anchor
+    return env
 
 
 def context(results: dict[str, Any]) -> dict[str, Any]:
-    rules = results["rules"]
-    by_id = {r["id"]: r for r in rules}
+    r = normalise(results)
+    rules = [_rule(rule, index) for index, rule in enumerate(r["rules"])]
+    by_id = {rule["id"]: rule for rule in rules}
+    groups = _failure_groups(r["failures"], by_id)
     return {
-        "r": results,
-        "run": results["run"],
-        "target": _target(results["target"]),
-        "started": _started(results["run"]["started_at"]),
-        "verdict": _verdict(results),
-        "areas": _areas(results),
+        "r": r,
+        "run": r["run"],
+        "target": _target(r["target"]),
+        "started": _started(r["run"]["started_at"]),
+        "verdict": _verdict(r, rules),
+        "areas": _areas(r),
         "groups": _groups(rules),
-        "failures": results["failures"],
-        "failure_groups": _failure_groups(results["failures"], by_id),
-        "tests": _timeline(results["tests"]),
-        "coverage": _coverage(results),
+        "failures": r["failures"],
+        "gating": [g for g in groups if g["kind"] == "gating"],
+        "advisories": [g for g in groups if g["kind"] == "advisory"],
+        "expected": [g for g in groups if g["kind"] == "expected"],
+        "tests": sections.timeline(r["tests"]),
+        "coverage": sections.coverage(r, rules),
         "outcomes": OUTCOMES,
-        "levels": sorted({r["level"] for r in rules}),
-        "area_names": [a for a in AREAS if any(r["area"] == a for r in rules)],
+        "badges": OUTCOMES
+        | {"incomplete": ("Incomplete", "\u25d1"), "unreachable": ("Unreachable", "\u26a0\ufe0e")},
+        "evidence_names": EVIDENCE,
+        "levels": sorted({rule["level"] for rule in rules}),
+        "area_names": [a for a in AREAS if any(x["area"] == a for x in rules)]
+        + sorted({x["area"] for x in rules} - set(AREAS)),
+        "operations": sorted({op for x in rules for op in x["operations"] if op != "*"}),
+        "evidences": sorted({x["evidence"] for x in rules if x["evidence"]}),
     }
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None:
+    if not isinstance(seconds, int | float):
         return "\u2013"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
@@ -82,45 +114,73 @@ def duration(seconds: float | None) -> str:
 
 def safe_url(url: str) -> str:
     """The URL without user info: credentials never reach the page, even from a URL."""
-    parts = urlsplit(url)
+    parts = urlsplit(str(url))
     if "@" not in parts.netloc:
-        return url
+        return str(url)
     return urlunsplit(parts._replace(netloc="[REDACTED]@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def gating(rule: dict[str, Any]) -> bool:
+    """Whether a failure of this rule fails the verdict: MUST rules that gate (inferred ones do not)."""
+    return rule.get("level", "MUST") == "MUST" and rule.get("gates", True) is not False
+
+
+def _rule(rule: dict[str, Any], index: int) -> dict[str, Any]:
+    page, _, section = str(rule["source"]).partition(" § ")
+    url = str(rule["source_url"] or "")
+    shown = rule["tests"][:TESTS_PER_RULE]
+    search = " ".join(map(str, [rule["id"], rule["statement"], rule["source"], *shown])).lower()
+    return rule | {
+        "index": index,
+        "page": page,
+        "section": section,
+        "link": url if url.startswith(("https://", "http://")) else None,
+        "pointer": url if url.startswith("#/") else None,
+        "gating": gating(rule),
+        "search": search,
+        "tests_shown": shown,
+        "tests_more": len(rule["tests"]) - len(shown),
+    }
 
 
 def _target(target: dict[str, Any]) -> dict[str, Any]:
     grow, core = safe_url(target["grow_url"]), safe_url(target["core_url"])
-    return target | {"grow_url": grow, "core_url": core, "same_host": grow == core}
+    name = "Embedded reference server" if target["kind"] == "embedded" else (grow or "unknown target")
+    return target | {"grow_url": grow, "core_url": core, "same_host": grow == core, "name": name}
 
 
 def _started(value: str) -> str:
     try:
         return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-    except ValueError:
-        return value
+    except (TypeError, ValueError):
+        return str(value)
 
 
-def _verdict(results: dict[str, Any]) -> dict[str, Any]:
-    summary, rules = results["summary"], results["rules"]
-    key = "unreachable" if results["run"].get("fatal") else summary["verdict"]
-    must_failed = [r["id"] for r in rules if r["outcome"] == "fail" and r["level"] == "MUST"]
-    advisory = [r["id"] for r in rules if r["outcome"] == "fail" and r["level"] != "MUST"]
+def _verdict(r: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any]:
+    run, summary = r["run"], r["summary"]
+    key = "unreachable" if run["fatal"] else str(summary["verdict"])
     label, icon = VERDICTS.get(key, (key, "?"))
-    unchecked = sum(r["outcome"] in ("skip", "not_run") for r in rules)
+    incomplete = key == "incomplete" or run["complete"] is False
+    if incomplete and key == "fail":
+        label += " (and the run is incomplete)"
+    failed = [x for x in rules if x["outcome"] == "fail"]
     return {
         "key": key,
         "label": label,
         "icon": icon,
-        "must_failed": must_failed,
-        "advisory": advisory,
-        "fatal": results["run"].get("fatal"),
-        "errors": len(results["errors"]),
-        "unchecked": unchecked,
+        "must_failed": [x["id"] for x in failed if x["gating"]],
+        "advisory": [x["id"] for x in failed if not x["gating"]],
+        "incomplete": incomplete,
+        "stop_reason": run["stop_reason"],
+        "not_examined": [str(x) for x in summary["not_examined"]],
+        "fatal": run["fatal"],
+        "errors": len(r["errors"]),
+        "unchecked": sum(x["outcome"] in ("skip", "not_run") for x in rules),
     }
 
 
 def _counts(counts: dict[str, int] | None) -> dict[str, int]:
-    return {k: (counts or {}).get(k, 0) for k in OUTCOMES}
+    return {k: int((counts or {}).get(k, 0) or 0) for k in OUTCOMES}
 
 
 def _segments(counts: dict[str, int]) -> list[dict[str, Any]]:
@@ -128,63 +188,40 @@ def _segments(counts: dict[str, int]) -> list[dict[str, Any]]:
     return [{"outcome": k, "count": n, "pct": round(100 * n / total, 3)} for k, n in counts.items() if n]
 
 
-def _areas(results: dict[str, Any]) -> list[dict[str, Any]]:
-    areas = results["summary"]["areas"]
+def _area(name: str, verdict: str, counts: dict[str, int]) -> dict[str, Any]:
+    return {"name": name, "verdict": verdict, "counts": counts, "total": sum(counts.values())} | {
+        "segments": _segments(counts)
+    }
+
+
+def _areas(r: dict[str, Any]) -> list[dict[str, Any]]:
+    areas = r["summary"]["areas"]
     rows = []
     for name in [a for a in AREAS if a in areas] + sorted(set(areas) - set(AREAS)):
         counts = _counts(areas[name]["rules"])
         checked = counts["pass"] + counts["fail"] + counts["error"] + counts["xfail"]
-        rows.append(
-            {
-                "name": name,
-                "verdict": areas[name]["verdict"] if checked else "not_run",
-                "counts": counts,
-                "total": sum(counts.values()),
-                "segments": _segments(counts),
-            }
-        )
-    overall = _counts(results["summary"]["rules"])
-    rows.append(
-        {
-            "name": "overall",
-            "verdict": results["summary"]["verdict"],
-            "counts": overall,
-            "total": sum(overall.values()),
-            "segments": _segments(overall),
-        }
-    )
+        rows.append(_area(name, areas[name]["verdict"] if checked else "not_run", counts))
+    rows.append(_area("overall", r["summary"]["verdict"], _counts(r["summary"]["rules"])))
     return rows
 
 
 def _groups(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[str, dict[str, Any]] = {}
-    for index, rule in enumerate(rules):
+    for rule in rules:
         group = groups.setdefault(
-            rule["group"], {"title": rule["group"], "area": rule["area"], "index": index, "rules": []}
+            rule["group"], {"title": rule["group"], "area": rule["area"], "index": rule["index"], "rules": []}
         )
-        page, _, section = rule["source"].partition(" § ")
-        shown = rule["tests"][:TESTS_PER_RULE]
-        search = " ".join([rule["id"], rule["statement"], rule["source"], *shown]).lower()
-        group["rules"].append(
-            rule
-            | {
-                "index": index,
-                "page": page,
-                "section": section,
-                "search": search,
-                "tests_shown": shown,
-                "tests_more": len(rule["tests"]) - len(shown),
-            }
-        )
+        group["rules"].append(rule)
     for group in groups.values():
-        group["rules"].sort(key=lambda r: (OUTCOME_RANK.get(r["outcome"], 9), r["index"]))
-        group["counts"] = _counts({k: sum(r["outcome"] == k for r in group["rules"]) for k in OUTCOMES})
+        group["rules"].sort(key=lambda x: (OUTCOME_RANK.get(x["outcome"], 9), x["index"]))
+        group["counts"] = _counts({k: sum(x["outcome"] == k for x in group["rules"]) for k in OUTCOMES})
         group["failing"] = group["counts"]["fail"] + group["counts"]["error"]
     return sorted(groups.values(), key=lambda g: (0 if g["failing"] else 1, g["index"]))
 
 
 def _failure_groups(failures: list[dict[str, Any]], by_id: dict[str, Any]) -> list[dict[str, Any]]:
-    """Failures by rule, MUST before SHOULD before expected: one broken rule often fails many tests."""
+    """Failures by rule: gating ones first (one broken rule often fails many tests), then advisories
+    (rules that do not gate: SHOULD, or inferred), then expected failures."""
     groups: dict[str, dict[str, Any]] = {}
     for failure in failures:
         rule = by_id.get(failure["rule_id"])
@@ -193,22 +230,24 @@ def _failure_groups(failures: list[dict[str, Any]], by_id: dict[str, Any]) -> li
         )
         group["all"].append(failure)
     for group in groups.values():
+        rule = group["rule"] or {}
+        if rule.get("outcome") == "xfail":
+            group["kind"] = "expected"
+        else:
+            group["kind"] = "gating" if gating(rule) else "advisory"
         group["shown"] = [_failure(f, group["rule"]) for f in group["all"][:SHOWN_PER_RULE]]
         group["rest"] = group["all"][SHOWN_PER_RULE:]
 
     def order(group: dict[str, Any]) -> tuple[int, int]:
         rule = group["rule"] or {}
-        return (
-            OUTCOME_RANK.get(rule.get("outcome", "fail"), 9),
-            0 if rule.get("level", "MUST") == "MUST" else 1,
-        )
+        return (OUTCOME_RANK.get(rule.get("outcome", "fail"), 9), rule.get("index", 0))
 
     return sorted(groups.values(), key=order)
 
 
 def _failure(failure: dict[str, Any], rule: dict[str, Any] | None) -> dict[str, Any]:
     view = failure | {"rule": rule, "request": None, "response": None}
-    exchange = failure.get("exchange")
+    exchange = failure["exchange"]
     if exchange:
         req, resp = exchange["request"], exchange["response"]
         view["request"] = req | {"url": safe_url(req["url"]), "pretty": _pretty(req["body"], req["headers"])}
@@ -223,13 +262,15 @@ def _failure(failure: dict[str, Any], rule: dict[str, Any] | None) -> dict[str, 
 def _reason(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
-    except ValueError:
+    except (TypeError, ValueError):
         return ""
 
 
-def _pretty(body: str, headers: dict[str, str]) -> dict[str, Any]:
+def _pretty(body: Any, headers: Any) -> dict[str, Any]:
     """The body as sent or received, and a readable form of it when there is one (JSON, form fields)."""
-    kind = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    body = body if isinstance(body, str) else ("" if body is None else json.dumps(body))
+    headers = headers if isinstance(headers, dict) else {}
+    kind = str(headers.get("content-type") or "").split(";")[0].strip().lower()
     readable = None
     if body:
         try:
@@ -244,65 +285,4 @@ def _pretty(body: str, headers: dict[str, str]) -> dict[str, Any]:
         "clipped": clipped,
         "size": len(body.encode("utf-8")),
         "kind": kind,
-    }
-
-
-def _timeline(tests: list[dict[str, Any]]) -> dict[str, Any]:
-    total = sum(t["duration_s"] for t in tests) or 1.0
-    rows, offset = [], 0.0
-    for index, test in enumerate(tests):
-        rows.append(
-            test
-            | {
-                "index": index,
-                "left": round(100 * offset / total, 3),
-                "width": round(100 * test["duration_s"] / total, 3),
-            }
-        )
-        offset += test["duration_s"]
-    slowest = sorted(rows, key=lambda t: -t["duration_s"])[:10]
-    return {"rows": rows, "total": sum(t["duration_s"] for t in tests), "slowest": slowest}
-
-
-def _coverage(results: dict[str, Any]) -> dict[str, Any]:
-    rules, coverage = results["rules"], results["coverage"]
-    by_id = {r["id"]: r for r in rules}
-    groups: dict[str, dict[str, Any]] = {}
-    for rule in rules:
-        g = groups.setdefault(
-            rule["group"], {"title": rule["group"], "rules": 0, "exercised": 0, "checks": 0}
-        )
-        g["rules"] += 1
-        g["exercised"] += rule["exercised"] > 0
-        g["checks"] += rule["exercised"]
-    enums = [
-        {
-            "rule": rule_id,
-            "statement": by_id.get(rule_id, {}).get("statement", ""),
-            "pairs": sorted(values.items(), key=lambda kv: (-kv[1], kv[0])),
-        }
-        for rule_id, values in sorted(coverage["enum_values"].items())
-    ]
-    lengths = []
-    for label, entry in sorted(coverage["boundary_lengths"].items()):
-        sent, top = sorted(entry["sent"]), entry["max"]
-        lengths.append(
-            {"label": label, "max": top, "sent": sent, "at_max": top in sent, "over_max": top + 1 in sent}
-        )
-    reasons: dict[str, list[str]] = {}
-    for rule in rules:
-        if rule["outcome"] == "skip":
-            reason = coverage["skipped"].get(rule["id"]) or rule["skip_reason"] or "no reason recorded"
-            reasons.setdefault(reason, []).append(rule["id"])
-    not_run = [r for r in rules if r["outcome"] == "not_run"]
-    exercised = sum(r["exercised"] > 0 for r in rules)
-    return {
-        "groups": list(groups.values()),
-        "enums": enums,
-        "lengths": lengths,
-        "skipped": sorted(reasons.items(), key=lambda kv: -len(kv[1])),
-        "not_run": not_run,
-        "exercised": exercised,
-        "checks": sum(r["exercised"] for r in rules),
-        "total": len(rules),
     }

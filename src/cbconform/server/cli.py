@@ -94,8 +94,28 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
     host, port = sock.getsockname()[:2]
-    print(f"Reference server on http://{host}:{port}/api/v2  (API key: {args.api_key})", flush=True)
-    if args.admin:
-        print(f"Admin API on http://{host}:{port}/__admin", flush=True)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    if not getattr(args, "quiet", False):
+        print("\n".join(banner(config, f"http://{host}:{port}")), flush=True)
+    level = "info" if getattr(args, "verbose", False) else "warning"
+    uvicorn.Server(uvicorn.Config(app, log_level=level)).run(sockets=[sock])
     return 0
+
+
+def banner(config: ServerConfig, base: str) -> list[str]:
+    """What is served, so a person can tell a broken-on-purpose server from a clean one at a glance."""
+    key, limit = config.api_key, config.rate_limit
+    hint = f"{key} (the default)" if key == DEFAULT_API_KEY else f"{key[:4]}… ({len(key)} characters)"
+    catalogue = faults.catalogue()
+    broken = [f"{n} (breaks {catalogue[n].rule})" if n in catalogue else n for n in sorted(config.faults)]
+    readings = ", ".join(f"{a}={r}" for a, r in sorted(config.readings.items()))
+    admin = f"{base}/__admin: event log, clock, reset, rate limit" if config.admin else "off (--admin)"
+    return [
+        f"Reference server on {base}/api/v2",
+        f"  API key   {hint}",
+        f"  readings  {readings or 'the register defaults'} (see `cbconform ambiguities`)",
+        f"  faults    {', '.join(broken) or 'none: the server follows the documentation'}",
+        f"  admin     {admin}",
+        f"  throttle  {f'429 past {limit} requests a minute' if limit else 'none (--rate-limit N)'}",
+        f"  state     {config.db or 'in memory'}; data: {config.data or 'packaged'}",
+        "Ctrl-C stops it.",
+    ]

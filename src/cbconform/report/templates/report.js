@@ -1,66 +1,81 @@
 (function () {
   "use strict";
-  var form = document.getElementById("filters");
-  if (!form) return;
-  form.hidden = false;
-  var q = document.getElementById("q"), area = document.getElementById("area");
-  var level = document.getElementById("level"), shown = document.getElementById("shown");
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#matrix tr.rule"));
-  var groups = Array.prototype.slice.call(document.querySelectorAll("#matrix tbody"));
+  function $(id) { return document.getElementById(id); }
+  function all(sel) { return Array.prototype.slice.call(document.querySelectorAll(sel)); }
 
+  // A link to #RULE-ID, #rule-RULE-ID or a section opens every collapsed section around its target.
+  function openAround(el) {
+    for (var d = el; d; d = d.parentElement) {
+      if (d.tagName === "DETAILS" && !d.open) d.open = true;
+    }
+  }
+  function reveal() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (!id) return;
+    var el = $(id) || $("rule-" + id);
+    if (!el) return;
+    if (el.hidden && form) { form.reset(); apply(); }
+    openAround(el);
+    el.scrollIntoView();
+  }
+
+  var form = $("filters"), rows = all("#matrix tr.rule"), groups = all("#matrix tbody");
+  var selects = ["area", "operation", "evidence", "level"].map($);
   function apply() {
-    var wanted = {};
+    if (!form) return;
+    var wanted = {}, q = $("q"), count = 0;
     form.querySelectorAll("input[name=outcome]").forEach(function (box) { wanted[box.value] = box.checked; });
-    var words = q.value.trim().toLowerCase().split(/\s+/).filter(Boolean), count = 0;
+    var words = q.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
     rows.forEach(function (row) {
-      var d = row.dataset;
-      var ok = wanted[d.outcome] && (!area.value || d.area === area.value) && (!level.value || d.level === level.value) &&
-        words.every(function (w) { return d.text.indexOf(w) !== -1; });
+      var d = row.dataset, ok = wanted[d.outcome] !== false;
+      ok = ok && (!selects[0].value || d.area === selects[0].value);
+      ok = ok && (!selects[1].value || d.operations.indexOf(" " + selects[1].value + " ") !== -1 ||
+        d.operations.indexOf(" * ") !== -1);
+      ok = ok && (!selects[2].value || d.evidence === selects[2].value);
+      ok = ok && (!selects[3].value || d.level === selects[3].value);
+      ok = ok && words.every(function (w) { return d.text.indexOf(w) !== -1; });
       row.hidden = !ok;
       if (ok) count++;
     });
     groups.forEach(function (g) { g.hidden = !g.querySelector("tr.rule:not([hidden])"); });
-    shown.textContent = count + " of " + rows.length + " rules shown";
+    $("shown").textContent = count + " of " + rows.length + " rules shown";
+  }
+  if (form) {
+    form.hidden = false;
+    form.addEventListener("input", apply);
+    form.addEventListener("change", apply);
+    all("a.filter[data-area]").forEach(function (a) {
+      a.addEventListener("click", function () { form.reset(); selects[0].value = a.dataset.area; apply(); });
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "/" && document.activeElement !== $("q")) { e.preventDefault(); openAround($("q")); $("q").focus(); }
+    });
   }
 
-  function reveal() {
-    var id = decodeURIComponent(location.hash.slice(1));
-    var row = id && document.getElementById(id);
-    var details = row && row.closest("details");
-    if (details && !details.open) {
-      details.open = true;
-      row.scrollIntoView();
-    }
-    if (row && row.hidden) {
-      form.reset();
-      apply();
-      row.scrollIntoView();
-    }
+  // Copy buttons: the clipboard API where the page may use it, else a selection and execCommand.
+  function copy(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    var area = document.createElement("textarea");
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    var ok = document.execCommand && document.execCommand("copy");
+    document.body.removeChild(area);
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy refused"));
   }
-
-  form.addEventListener("input", apply);
-  form.addEventListener("change", apply);
-  window.addEventListener("hashchange", reveal);
-  document.querySelectorAll("a.filter[data-area]").forEach(function (a) {
-    a.addEventListener("click", function () { form.reset(); area.value = a.dataset.area; apply(); });
-  });
-  document.addEventListener("keydown", function (e) {
-    if (e.key === "/" && document.activeElement !== q) { e.preventDefault(); q.focus(); }
-  });
-  document.querySelectorAll("button.copy").forEach(function (button) {
-    if (!navigator.clipboard) return;
+  all("button.copy").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () {
-      var text = button.parentNode.querySelector("pre").textContent;
-      navigator.clipboard.writeText(text).then(function () {
-        button.textContent = "Copied";
-        setTimeout(function () { button.textContent = "Copy"; }, 1200);
-      });
+      copy(button.parentNode.querySelector("pre").textContent).then(
+        function () { button.textContent = "Copied"; },
+        function () { button.textContent = "Select and copy"; }
+      );
+      setTimeout(function () { button.textContent = "Copy"; }, 1500);
     });
   });
-  window.addEventListener("beforeprint", function () {
-    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
-  });
+  window.addEventListener("hashchange", reveal);
+  all("nav a").forEach(function (a) { a.addEventListener("click", function () { setTimeout(reveal, 0); }); });
+  window.addEventListener("beforeprint", function () { all("details").forEach(function (d) { d.open = true; }); });
   apply();
   reveal();
 })();
