@@ -54,7 +54,11 @@ def _resolved(config: pytest.Config) -> tuple[dict[str, Any], dict[str, Any]]:
     """Settings resolved once: by the runner, or by the xdist controller, or here for plain pytest."""
     for plugin in config.pluginmanager.get_plugins():
         if isinstance(plugin, Resolved):
-            return plugin.values, plugin.given
+            extra = settings.from_pytest(config)  # settings given after `--`, to pytest itself
+            if not extra:
+                return plugin.values, plugin.given
+            given = plugin.given | extra
+            return settings.layered(given) | {"report_dir": plugin.values["report_dir"]}, given
     shipped = getattr(config, "workerinput", {}).get(WORKER_INPUT)
     if shipped:  # the key never travels to a worker: it has the controller's options and environment
         values, given = json.loads(shipped)

@@ -69,10 +69,6 @@ def test_an_error_is_one_sentence_printed_once(argv):
     assert "Traceback" not in lines[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner.py (the lead's) adds 'the suites wrote no results' and 'exit 2' after pytest's ERROR line",
-)
 def test_a_run_usage_error_is_printed_once():
     result = cbconform("run", "--target-config", "/nonexistent/target.toml")
     assert len((result.stdout + result.stderr).strip().splitlines()) == 1

@@ -188,8 +188,9 @@ def build(
     summary = {
         "verdict": "incomplete" if stop_reason and verdict(rules) == "pass" else verdict(rules),
         "not_examined": not_examined if stop_reason else [],
+        "advisories": [r["id"] for r in rules if r["outcome"] == "fail" and not gates(r)],
         "rules": counts(r["outcome"] for r in rules),
-        "tests": {k: v for k, v in counts(t["outcome"] for t in tests.values()).items() if k != "not_run"},
+        "tests": counts(t["outcome"] for t in tests.values()),
         "areas": {
             a: {
                 "verdict": verdict([r for r in rules if r["area"] == a]),
@@ -211,7 +212,7 @@ def build(
             "features": ["idempotency"],
             "faults": ["of-status-typo"] if name == "failing" else [],
             "absent_features": list(absent),
-            "feature_source": "target config file" if absent else None,
+            "feature_source": "the configuration" if absent else "discovered from /__admin and the configuration",
         },
         "run": {
             "started_at": "2026-11-22T20:00:00+00:00",
@@ -223,6 +224,8 @@ def build(
             "exit_code": exit_code,
             "complete": stop_reason is None,
             "stop_reason": stop_reason,
+            "strict": False,
+            "stale_expected_failures": [],
         },
         "summary": summary,
         "rules": rules,
