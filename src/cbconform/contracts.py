@@ -4,9 +4,6 @@ API comes through here."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
 import json
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -17,9 +14,10 @@ from typing import Any
 
 import jsonpatch
 import jsonschema
-from email_validator import EmailNotValidError, validate_email
 from referencing import Registry, Resource
 
+from cbconform import contracts_meta as meta
+from cbconform.formats import FORMAT_CHECKER
 from cbconform.paths import contracts_dir
 
 SCHEMA_BASE = "https://cbconform.dev/contracts/"
@@ -35,8 +33,16 @@ class Rule:
     group: str
     area: str
     operations: tuple[str, ...]
+    evidence: str = "inferred"
+    quote: str = ""
+    source_url: str = ""
     needs: str | None = None
     ambiguity: str | None = None
+
+    def gates(self, strict: bool = False) -> bool:
+        """Whether a failure of this rule fails the run: documented MUST rules always, inferred ones
+        only under --strict; SHOULD rules never."""
+        return self.level == "MUST" and (strict or self.evidence != "inferred")
 
     @property
     def page(self) -> str:
@@ -73,6 +79,7 @@ class Reading:
     says: str
     value: Any = None
     patch: tuple[Mapping[str, Any], ...] = ()
+    error_statuses: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class Ambiguity:
     default: str
     rules: tuple[str, ...]
     readings: tuple[Reading, ...]
+    sources: tuple[str, ...] = ()
+    accounts_for: tuple[str, ...] = ()
 
     def reading(self, name: str) -> Reading:
         for reading in self.readings:
@@ -93,14 +102,18 @@ class Ambiguity:
 
 @dataclass(frozen=True)
 class ErrorRow:
+    """One documented error status: every `type` and `api_error_code` the official document allows with
+    it, and the `type` the reference server answers (`type`, one of them)."""
+
     status: int
     type: str
     codes: tuple[str, ...]
     meaning: str
-    alternative_types: tuple[str, ...] = ()
+    documented_types: tuple[str, ...] = ()
+    source: str = ""
 
     def types(self) -> tuple[str, ...]:
-        return (self.type, *self.alternative_types)
+        return self.documented_types or (self.type,)
 
 
 @dataclass(frozen=True)
@@ -117,47 +130,16 @@ class ContractError(ValueError):
     """The contracts, or a reading chosen for them, are not usable."""
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
+def _load_data(root: Path, name: str) -> dict[str, Any]:
+    """One data file of the contracts, checked against its JSON Schema in contracts/meta/."""
+    with (root / name).open("rb") as fh:
+        data = tomllib.load(fh)
+    problem = meta.problem(root, name, data)
+    if problem:
+        raise ContractError(problem)
+    return data
 
 
-def _format_checker() -> jsonschema.FormatChecker:
-    checker = jsonschema.FormatChecker()
-    generic_hostname = jsonschema.FormatChecker(["hostname"])
-
-    @checker.checks("email", raises=EmailNotValidError)
-    def is_email(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        validate_email(value, check_deliverability=False)
-        return True
-
-    @checker.checks("base64-email")
-    def is_base64_email(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        try:
-            decoded = base64.b64decode(value, validate=True).decode("utf-8")
-            validate_email(decoded, check_deliverability=False)
-        except (binascii.Error, UnicodeDecodeError, EmailNotValidError, ValueError):
-            return False
-        return True
-
-    @checker.checks("ip-or-hostname")
-    def is_ip_or_hostname(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        try:
-            ipaddress.ip_address(value)
-            return True
-        except ValueError:
-            return bool(value) and generic_hostname.conforms(value, "hostname")
-
-    return checker
-
-
-FORMAT_CHECKER = _format_checker()
 
 
 class Contracts:
@@ -178,9 +160,11 @@ class Contracts:
     # ------------------------------------------------------------------ loading
 
     def _load_catalogue(self) -> None:
-        raw = _load_toml(self.root / "rules.toml")
+        raw = _load_data(self.root, "rules.toml")
+        self.areas: tuple[str, ...] = tuple(raw["areas"])
         self.groups: dict[str, dict[str, Any]] = raw["groups"]
         self.needs: dict[str, str] = {name: entry["reason"] for name, entry in raw["needs"].items()}
+        self.pages = {page["id"]: page for page in _load_data(self.root, "sources.toml")["page"]}
         self.rules: dict[str, Rule] = {}
         for entry in raw["rule"]:
             prefix = entry["id"].split("-", 1)[0]
@@ -197,13 +181,22 @@ class Contracts:
                 group=group["title"],
                 area=entry.get("area", group["area"]),
                 operations=tuple(entry.get("operations", group["operations"])),
+                evidence=entry["evidence"],
+                quote=entry.get("quote", ""),
+                source_url=self._source_url(entry["id"], entry["source"]),
                 needs=entry.get("needs"),
                 ambiguity=entry.get("ambiguity"),
             )
-        self.pages = {page["id"]: page for page in _load_toml(self.root / "sources.toml")["page"]}
+
+    def _source_url(self, rule_id: str, source: str) -> str:
+        page, _, section = source.partition(" § ")
+        if page not in self.pages:
+            raise ContractError(f"rule {rule_id} cites {page!r}, which sources.toml does not list")
+        url = self.pages[page]["url"]
+        return url + section if section.startswith("#/") else url
 
     def _load_operations(self) -> None:
-        raw = _load_toml(self.root / "operations.toml")
+        raw = _load_data(self.root, "operations.toml")
         self.header_sets: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in raw["header_sets"].items()}
         self.operations: dict[str, Operation] = {}
         for entry in raw["operation"]:
@@ -217,16 +210,23 @@ class Contracts:
                 type=row["type"],
                 codes=tuple(row["codes"]),
                 meaning=row["meaning"],
-                alternative_types=tuple(row.get("alternative_types", ())),
+                documented_types=tuple(row["types"]),
+                source=row["source"],
             )
-            for row in _load_toml(self.root / "errors.toml")["error"]
+            for row in _load_data(self.root, "errors.toml")["error"]
         ]
 
     def _load_ambiguities(self, chosen: Mapping[str, str]) -> None:
         self.ambiguities: dict[str, Ambiguity] = {}
-        for entry in _load_toml(self.root / "ambiguities.toml")["ambiguity"]:
+        for entry in _load_data(self.root, "ambiguities.toml")["ambiguity"]:
             readings = tuple(
-                Reading(name=r["name"], says=r["says"], value=r.get("value"), patch=tuple(r.get("patch", ())))
+                Reading(
+                    name=r["name"],
+                    says=r["says"],
+                    value=r.get("value"),
+                    patch=tuple(r.get("patch", ())),
+                    error_statuses=tuple(r.get("error_statuses", ())),
+                )
                 for r in entry["reading"]
             )
             self.ambiguities[entry["id"]] = Ambiguity(
@@ -235,6 +235,8 @@ class Contracts:
                 default=entry["default"],
                 rules=tuple(entry["rules"]),
                 readings=readings,
+                sources=tuple(entry.get("sources", ())),
+                accounts_for=tuple(entry.get("accounts_for", ())),
             )
         unknown = set(chosen) - set(self.ambiguities)
         if unknown:
@@ -254,8 +256,16 @@ class Contracts:
             name = path.relative_to(schema_dir).as_posix()
             self.schemas[name] = json.loads(path.read_text(encoding="utf-8"))
         for amb_id, name in self.readings.items():
-            for op in self.ambiguities[amb_id].reading(name).patch:
+            patch = self.ambiguities[amb_id].reading(name).patch
+            for op in patch:
                 _apply_patch(self.schemas, op)
+            for schema in {op["schema"] for op in patch}:
+                loose = meta.unannotated(self.schemas[schema], schema + "#")
+                if loose:
+                    raise ContractError(
+                        f"the reading {amb_id}={name} leaves {loose[0]} without an x-rules entry naming"
+                        " the rule it enforces; add one to the reading's patch"
+                    )
         for op in extra_patches:
             _apply_patch(self.schemas, op)
         resources = [(SCHEMA_BASE + name, Resource.from_contents(s)) for name, s in self.schemas.items()]
@@ -272,6 +282,17 @@ class Contracts:
 
     def rules_for(self, operation_id: str) -> list[Rule]:
         return [r for r in self.rules.values() if "*" in r.operations or operation_id in r.operations]
+
+    def error_statuses(self, operation_id: str | None) -> tuple[int, ...]:
+        """The error statuses an operation documents (every documented one when the operation is not
+        known), with those the chosen readings add."""
+        documented = (
+            self.operations[operation_id].error_statuses
+            if operation_id in self.operations
+            else tuple(row.status for row in self.error_table)
+        )
+        added = tuple(s for amb, name in self.readings.items() for s in self.ambiguities[amb].reading(name).error_statuses)
+        return documented + added
 
     def error_row(self, status: int) -> ErrorRow | None:
         return next((row for row in self.error_table if row.status == status), None)

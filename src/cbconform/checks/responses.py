@@ -79,8 +79,15 @@ def error_schema(c: Contracts, ex: Exchange) -> list[Failure]:
 
 @check("Status, type and api_error_code agree with the error table")
 def error_table(c: Contracts, ex: Exchange) -> list[Failure]:
-    body, row = ex.json(), c.error_row(ex.status)
-    if not isinstance(body, dict) or row is None:
+    body = ex.json()
+    if not isinstance(body, dict):
+        return []
+    statuses = c.error_statuses(ex.operation)
+    if ex.status not in statuses:
+        documented = f"one of the documented error statuses {list(statuses)}"
+        return [failure("error_table", "ERR-STATUS-TYPE-CODE", documented, f"HTTP {ex.status}", ex)]
+    row = c.error_row(ex.status)
+    if row is None:
         return []
     code, kind = body.get("api_error_code"), body.get("type")
     wrong = []
@@ -91,7 +98,7 @@ def error_table(c: Contracts, ex: Exchange) -> list[Failure]:
     if not wrong:
         return []
     documented = (
-        f"HTTP {row.status} with type {' or '.join(row.types())} and api_error_code in {list(row.codes)}"
+        f"HTTP {row.status} with type in {list(row.types())} and api_error_code in {list(row.codes)}"
     )
     return [
         failure(
