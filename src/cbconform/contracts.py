@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonpatch
 import jsonschema
 from referencing import Registry, Resource
 
+from cbconform import attribution
 from cbconform import contracts_meta as meta
+from cbconform.attribution import SCHEMA_BASE, schema_rule_references
 from cbconform.formats import FORMAT_CHECKER
 from cbconform.paths import contracts_dir
 
-SCHEMA_BASE = "https://cbconform.dev/contracts/"
 UNMAPPED = "SCHEMA-UNMAPPED"
 
 
@@ -130,6 +130,12 @@ class ContractError(ValueError):
     """The contracts, or a reading chosen for them, are not usable."""
 
 
+def _patched(schemas: dict[str, dict[str, Any]], op: Mapping[str, Any]) -> None:
+    problem = meta.apply_patch(schemas, op)
+    if problem:
+        raise ContractError(problem)
+
+
 def _load_data(root: Path, name: str) -> dict[str, Any]:
     """One data file of the contracts, checked against its JSON Schema in contracts/meta/."""
     with (root / name).open("rb") as fh:
@@ -138,8 +144,6 @@ def _load_data(root: Path, name: str) -> dict[str, Any]:
     if problem:
         raise ContractError(problem)
     return data
-
-
 
 
 class Contracts:
@@ -258,16 +262,12 @@ class Contracts:
         for amb_id, name in self.readings.items():
             patch = self.ambiguities[amb_id].reading(name).patch
             for op in patch:
-                _apply_patch(self.schemas, op)
-            for schema in {op["schema"] for op in patch}:
-                loose = meta.unannotated(self.schemas[schema], schema + "#")
-                if loose:
-                    raise ContractError(
-                        f"the reading {amb_id}={name} leaves {loose[0]} without an x-rules entry naming"
-                        " the rule it enforces; add one to the reading's patch"
-                    )
+                _patched(self.schemas, op)
+            problem = meta.unattributed_after(self.schemas, patch, f"{amb_id}={name}")
+            if problem:
+                raise ContractError(problem)
         for op in extra_patches:
-            _apply_patch(self.schemas, op)
+            _patched(self.schemas, op)
         resources = [(SCHEMA_BASE + name, Resource.from_contents(s)) for name, s in self.schemas.items()]
         self.registry: Registry = Registry().with_resources(resources)
         self._validators: dict[str, jsonschema.Draft202012Validator] = {}
@@ -284,15 +284,11 @@ class Contracts:
         return [r for r in self.rules.values() if "*" in r.operations or operation_id in r.operations]
 
     def error_statuses(self, operation_id: str | None) -> tuple[int, ...]:
-        """The error statuses an operation documents (every documented one when the operation is not
-        known), with those the chosen readings add."""
-        documented = (
-            self.operations[operation_id].error_statuses
-            if operation_id in self.operations
-            else tuple(row.status for row in self.error_table)
-        )
-        added = tuple(s for amb, name in self.readings.items() for s in self.ambiguities[amb].reading(name).error_statuses)
-        return documented + added
+        """The operation's documented error statuses (all, for no known operation) and the readings' own."""
+        op = self.operations.get(operation_id or "")
+        documented = op.error_statuses if op else tuple(row.status for row in self.error_table)
+        chosen = (self.reading(amb).error_statuses for amb in self.readings)
+        return documented + tuple(s for statuses in chosen for s in statuses)
 
     def error_row(self, status: int) -> ErrorRow | None:
         return next((row for row in self.error_table if row.status == status), None)
@@ -311,7 +307,8 @@ class Contracts:
         """Every violation of schema `name` by `instance`, each attributed to a rule ID."""
         seen: dict[tuple[str, str, str | None], Violation] = {}
         for error in self.validator(name).iter_errors(instance):
-            for violation in self._attribute(name, error):
+            for rule, message, path, fld in attribution.attribute(self.schemas, self.registry, name, error):
+                violation = Violation(rule or UNMAPPED, message, path, fld)
                 seen.setdefault((violation.rule_id, violation.path, violation.field), violation)
         return list(seen.values())
 
@@ -327,86 +324,11 @@ class Contracts:
             found |= {
                 rule for rule, places in refs.items() if any(p.startswith(current + "#") for p in places)
             }
-            todo += [ref for ref in _file_refs(self.schemas[current]) if ref in self.schemas]
+            todo += [ref for ref in attribution.file_refs(self.schemas[current]) if ref in self.schemas]
         return found
 
     def validate_header(self, header: str, value: str) -> list[Violation]:
         return self.validate("request_headers.json", {header: value})
-
-    # ------------------------------------------------------------------ attribution
-
-    def _attribute(self, name: str, error: jsonschema.ValidationError) -> Iterator[Violation]:
-        innermost, final = self._walk(name, list(error.absolute_schema_path)[:-1], error.validator)
-        mapping = final.get("x-rules", {}).get(error.validator)
-        path = "/" + "/".join(str(p) for p in error.absolute_path)
-        if error.validator == "required" and isinstance(mapping, dict):
-            missing = [
-                f
-                for f in error.validator_value
-                if isinstance(error.instance, dict) and f not in error.instance
-            ]
-            for fld in missing:
-                yield Violation(mapping.get(fld, innermost or UNMAPPED), error.message, path, fld)
-            return
-        rule = mapping if isinstance(mapping, str) else final.get("x-rule") or innermost or UNMAPPED
-        yield Violation(rule, error.message, path, _field_of(error))
-
-    def _walk(self, name: str, segments: list[Any], keyword: str) -> tuple[str | None, dict[str, Any]]:
-        """Follows a schema path from the root of `name`, through $refs, to the node that holds the
-        failing keyword; returns the innermost `x-rule` passed on the way and that node."""
-        node: Any = self.schemas[name]
-        innermost = node.get("x-rule")
-        resolver = self.registry.resolver(base_uri=SCHEMA_BASE + name)
-        for segment in segments:
-            while isinstance(node, dict) and segment not in node and "$ref" in node:
-                resolved = resolver.lookup(node["$ref"])
-                node, resolver = resolved.contents, resolved.resolver
-                if node.get("x-rule"):
-                    innermost = node["x-rule"]
-            node = node[int(segment)] if isinstance(node, list) else node[segment]
-            if isinstance(node, dict) and node.get("x-rule"):
-                innermost = node["x-rule"]
-        while isinstance(node, dict) and keyword not in node and "$ref" in node:
-            resolved = resolver.lookup(node["$ref"])
-            node, resolver = resolved.contents, resolved.resolver
-            if isinstance(node, dict) and node.get("x-rule"):
-                innermost = node["x-rule"]
-        return innermost, node if isinstance(node, dict) else {}
-
-
-def _file_refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        own = (
-            [node["$ref"].split("#")[0]]
-            if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#")
-            else []
-        )
-        return own + [ref for child in node.values() for ref in _file_refs(child)]
-    if isinstance(node, list):
-        return [ref for child in node for ref in _file_refs(child)]
-    return []
-
-
-def _field_of(error: jsonschema.ValidationError) -> str | None:
-    """The request parameter or attribute an error is about, as an error body's `param` would name it."""
-    value = error.validator_value
-    if error.validator == "required" and isinstance(error.instance, dict):
-        return next((f for f in value if f not in error.instance), None)
-    if error.validator == "not" and isinstance(value, dict) and value.get("required"):
-        return value["required"][0]
-    if error.validator in ("not", "if", "then", "else", "allOf", "anyOf", "oneOf"):
-        return None
-    last = error.absolute_path[-1] if error.absolute_path else None
-    return last if isinstance(last, str) else None
-
-
-def _apply_patch(schemas: dict[str, dict[str, Any]], op: Mapping[str, Any]) -> None:
-    """One RFC 6902 operation on the schema that `op["schema"]` names."""
-    step = {k: v for k, v in op.items() if k != "schema"}
-    try:
-        schemas[op["schema"]] = jsonpatch.apply_patch(schemas[op["schema"]], [step])
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError) as error:
-        raise ContractError(f"the patch {dict(op)} does not apply: {error}") from None
 
 
 @lru_cache(maxsize=64)
@@ -423,27 +345,3 @@ def load(
     operations (the reference server's validation faults); cached, so treat as read-only."""
     key = tuple(sorted((readings or {}).items()))
     return _cached(str(root or contracts_dir()), key, json.dumps(list(patches), sort_keys=True))
-
-
-def schema_rule_references(contracts: Contracts) -> dict[str, list[str]]:
-    """rule ID -> the schema locations (file#pointer/keyword) that name it."""
-    refs: dict[str, list[str]] = {}
-
-    def visit(node: Any, where: str) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("x-rule"), str):
-                refs.setdefault(node["x-rule"], []).append(where)
-            for keyword, rule in node.get("x-rules", {}).items():
-                rules = rule.values() if isinstance(rule, dict) else [rule]
-                for r in rules:
-                    refs.setdefault(r, []).append(f"{where}/{keyword}")
-            for key, child in node.items():
-                if key not in ("x-rules", "x-rule"):
-                    visit(child, f"{where}/{key}")
-        elif isinstance(node, list):
-            for i, child in enumerate(node):
-                visit(child, f"{where}/{i}")
-
-    for name, schema in contracts.schemas.items():
-        visit(schema, f"{name}#")
-    return refs

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jsonpatch
 import jsonschema
 
 CONSTRAINTS = frozenset(
@@ -56,3 +57,25 @@ def unannotated(node: Any, where: str, inside_condition: bool = False) -> list[s
         elif key in ("items", "allOf", "if", "then", "else", "not"):
             found += unannotated(child, f"{where}/{key}", covered or key in ("if", "then", "else", "not"))
     return found
+
+
+def unattributed_after(schemas: dict[str, Any], patch: tuple[Any, ...], reading: str) -> str | None:
+    """One sentence when a reading's patch left a constraint of a schema it touched without a rule."""
+    for schema in sorted({op["schema"] for op in patch}):
+        loose = unannotated(schemas[schema], schema + "#")
+        if loose:
+            return (
+                f"the reading {reading} leaves {loose[0]} without an x-rules entry naming the rule it"
+                " enforces; add one to the reading's patch"
+            )
+    return None
+
+
+def apply_patch(schemas: dict[str, dict[str, Any]], op: Any) -> str | None:
+    """One RFC 6902 operation on the schema that `op["schema"]` names; one sentence when it fails."""
+    step = {k: v for k, v in op.items() if k != "schema"}
+    try:
+        schemas[op["schema"]] = jsonpatch.apply_patch(schemas[op["schema"]], [step])
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError) as error:
+        return f"the patch {dict(op)} does not apply: {error}"
+    return None

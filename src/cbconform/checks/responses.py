@@ -97,9 +97,7 @@ def error_table(c: Contracts, ex: Exchange) -> list[Failure]:
         wrong.append(f"type {kind!r}")
     if not wrong:
         return []
-    documented = (
-        f"HTTP {row.status} with type in {list(row.types())} and api_error_code in {list(row.codes)}"
-    )
+    documented = f"HTTP {row.status} with type in {list(row.types())} and api_error_code in {list(row.codes)}"
     return [
         failure(
             "error_table", "ERR-STATUS-TYPE-CODE", documented, f"HTTP {ex.status} with {', '.join(wrong)}", ex

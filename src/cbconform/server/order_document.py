@@ -26,7 +26,9 @@ def build(invoice: dict[str, Any], order_id: str, params: dict[str, Any], now: i
     sub_total = sum(line["amount"] for line in lines)
     discount = sum(d["discount_amount"] for d in discounts)
     tax = sum(t["tax_amount"] for t in taxes)
-    total = sub_total - discount + (tax if invoice.get("price_type", "tax_exclusive") == "tax_exclusive" else 0)
+    total = (
+        sub_total - discount + (tax if invoice.get("price_type", "tax_exclusive") == "tax_exclusive" else 0)
+    )
     paid = total if invoice.get("paid_at") else 0
     order: dict[str, Any] = {
         "id": order_id,
