@@ -120,6 +120,22 @@ def replayed_header_absent(c: Contracts, ex: Exchange) -> list[Failure]:
     ]
 
 
+def omitted_defaults(c: Contracts, operation_id: str, sent: dict) -> list[tuple[str, object, str]]:
+    """(attribute, documented default, rule) for each request parameter left out of `sent` whose
+    resource attribute has a documented default: the answer must carry that default."""
+    op = c.operation(operation_id)
+    if not op.request_body or not op.resource_key:
+        return []
+    wrapper = c.schemas[op.response]["properties"][op.resource_key]
+    resource = c.schemas[wrapper["$ref"]] if "$ref" in wrapper else wrapper
+    found = []
+    for name in c.schemas[op.request_body].get("properties", {}):
+        attribute = resource.get("properties", {}).get(name, {})
+        if name not in sent and "default" in attribute and "default" in attribute.get("x-rules", {}):
+            found.append((name, attribute["default"], attribute["x-rules"]["default"]))
+    return found
+
+
 def conformance(c: Contracts, ex: Exchange, replay: bool = False) -> list[Failure]:
     """Everything any response must satisfy, success or error."""
     found = response_is_json(c, ex) + no_server_error(c, ex)
