@@ -1,6 +1,7 @@
-"""The order the reference server answers POST /orders with: every attribute Chargebee's OpenAPI
-document gives an order, filled from the invoice it is created from, so amounts, taxes, discounts,
-addresses and line items always agree with that invoice."""
+"""The documents the reference server answers with in full: the order of POST /orders, with every
+attribute Chargebee's OpenAPI document gives an order, filled from the invoice it is created from (so
+amounts, taxes, discounts, addresses and line items always agree with that invoice), and the hosted page
+beside a checkout fulfillment."""
 
 from __future__ import annotations
 
@@ -72,6 +73,28 @@ def build(invoice: dict[str, Any], order_id: str, params: dict[str, Any], now: i
     }
     order |= {k: params[k] for k in ECHOED if k in params}
     return {k: v for k, v in order.items() if v is not None}
+
+
+CHECKOUT_PAGE_TTL = 3 * 3600  # the document: checkout pages expire 3 hours after creation
+
+
+def hosted_page(state, fulfillment_id: str, option: dict[str, Any], now: int) -> dict[str, Any]:
+    """The checkout page of a checkout fulfillment, as the HostedPage schema describes it."""
+    page_id = "hp_" + fulfillment_id.removeprefix("of_")
+    page: dict[str, Any] = {
+        "id": page_id,
+        "type": "checkout_existing",
+        "url": f"https://{state.data.get('site', 'conformance-test')}.chargebee.com/pages/v4/{page_id}/",
+        "state": "created",
+        "layout": option.get("processing_layout", "full_page"),
+        "created_at": now,
+        "expires_at": now + CHECKOUT_PAGE_TTL,
+        "updated_at": now,
+        "resource_version": now * 1000,
+    }
+    if state.reading("AMB-HOSTED-PAGE-CONTENT") == "listed-required":
+        page["content"] = {}
+    return page
 
 
 def _line(order_id: str, invoice: dict[str, Any], item: dict[str, Any], n: int) -> dict[str, Any]:
