@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for amb in c.ambiguities.values():
-        print(f"{amb.id}  (rules: {', '.join(amb.rules)})\n  {amb.question}")
+        print(f"{amb.id}  (rules: {', '.join(amb.rules) or 'none; nothing asserted'})\n  {amb.question}")
         for source in amb.sources:
             print(f"    source: {source}")
         for reading in amb.readings:

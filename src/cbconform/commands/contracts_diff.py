@@ -42,8 +42,11 @@ def load_document(spec: str) -> dict[str, Any]:
     if spec.startswith(("http://", "https://")):
         import httpx
 
-        response = httpx.get(spec, timeout=60, follow_redirects=True)
-        response.raise_for_status()
+        try:
+            response = httpx.get(spec, timeout=60, follow_redirects=True)
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise OSError(str(error) or type(error).__name__) from None
         return response.json()
     return json.loads(Path(spec).read_text(encoding="utf-8"))
 
