@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cbconform import contracts as contracts_module
+from cbconform.checks.responses import omitted_defaults
 from cbconform.generation import example, unique_id
 from cbconform.parametrize import rules_mark
 from conftest import judge_case
@@ -54,11 +55,15 @@ def _order(exchange) -> dict:
     return order if isinstance(order, dict) else {}
 
 
-@pytest.mark.rule("ORD-ID-GENERATED")
+@pytest.mark.rule("ORD-ID-GENERATED", "ORD-STATUS-DEFAULT")
 def test_order_create_without_id_gets_generated_id(api, expect, target, served):
-    exchange = api.call("create_order", body={"invoice_id": target.invoice_id})
+    sent = {"invoice_id": target.invoice_id}
+    exchange = api.call("create_order", body=sent)
     order_id = _order(exchange).get("id")
     with expect.gathered():
+        for name, default, rule in omitted_defaults(C, "create_order", sent):
+            got = _order(exchange).get(name)
+            expect.that(got == default, rule, f"{name} {default!r}, its documented default", got, exchange)
         expect.accepted(exchange, "ORD-STATUS-200")
         expect.that(
             isinstance(order_id, str) and 0 < len(order_id) <= ORDER_ID_LIMIT,

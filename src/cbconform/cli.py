@@ -22,6 +22,10 @@ COMMANDS = {
     "run": ("cbconform.runner", "run the conformance suites against a target and write the reports"),
     "rules": ("cbconform.commands.rules", "print the rule catalogue"),
     "ambiguities": ("cbconform.commands.ambiguities", "print the ambiguity register and its readings"),
+    "contracts": (
+        "cbconform.commands.contracts_diff",
+        "contracts diff SPEC: compare the contracts with an official OpenAPI document",
+    ),
     "serve": ("cbconform.server.cli", "run the reference server"),
     "replay": ("cbconform.replay", "re-send the failing exchanges of a results file"),
     "mutants": ("cbconform.mutants", "run the suites against every fault of the reference server"),

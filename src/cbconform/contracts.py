@@ -4,25 +4,23 @@ API comes through here."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
 import json
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonpatch
 import jsonschema
-from email_validator import EmailNotValidError, validate_email
 from referencing import Registry, Resource
 
+from cbconform import attribution
+from cbconform import contracts_meta as meta
+from cbconform.attribution import SCHEMA_BASE, schema_rule_references
+from cbconform.formats import FORMAT_CHECKER
 from cbconform.paths import contracts_dir
 
-SCHEMA_BASE = "https://cbconform.dev/contracts/"
 UNMAPPED = "SCHEMA-UNMAPPED"
 
 
@@ -35,8 +33,16 @@ class Rule:
     group: str
     area: str
     operations: tuple[str, ...]
+    evidence: str = "inferred"
+    quote: str = ""
+    source_url: str = ""
     needs: str | None = None
     ambiguity: str | None = None
+
+    def gates(self, strict: bool = False) -> bool:
+        """Whether a failure of this rule fails the run: documented MUST rules always, inferred ones
+        only under --strict; SHOULD rules never."""
+        return self.level == "MUST" and (strict or self.evidence != "inferred")
 
     @property
     def page(self) -> str:
@@ -73,6 +79,7 @@ class Reading:
     says: str
     value: Any = None
     patch: tuple[Mapping[str, Any], ...] = ()
+    error_statuses: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class Ambiguity:
     default: str
     rules: tuple[str, ...]
     readings: tuple[Reading, ...]
+    sources: tuple[str, ...] = ()
+    accounts_for: tuple[str, ...] = ()
 
     def reading(self, name: str) -> Reading:
         for reading in self.readings:
@@ -93,14 +102,18 @@ class Ambiguity:
 
 @dataclass(frozen=True)
 class ErrorRow:
+    """One documented error status: every `type` and `api_error_code` the official document allows with
+    it, and the `type` the reference server answers (`type`, one of them)."""
+
     status: int
     type: str
     codes: tuple[str, ...]
     meaning: str
-    alternative_types: tuple[str, ...] = ()
+    documented_types: tuple[str, ...] = ()
+    source: str = ""
 
     def types(self) -> tuple[str, ...]:
-        return (self.type, *self.alternative_types)
+        return self.documented_types or (self.type,)
 
 
 @dataclass(frozen=True)
@@ -117,47 +130,20 @@ class ContractError(ValueError):
     """The contracts, or a reading chosen for them, are not usable."""
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
+def _patched(schemas: dict[str, dict[str, Any]], op: Mapping[str, Any]) -> None:
+    problem = meta.apply_patch(schemas, op)
+    if problem:
+        raise ContractError(problem)
 
 
-def _format_checker() -> jsonschema.FormatChecker:
-    checker = jsonschema.FormatChecker()
-    generic_hostname = jsonschema.FormatChecker(["hostname"])
-
-    @checker.checks("email", raises=EmailNotValidError)
-    def is_email(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        validate_email(value, check_deliverability=False)
-        return True
-
-    @checker.checks("base64-email")
-    def is_base64_email(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        try:
-            decoded = base64.b64decode(value, validate=True).decode("utf-8")
-            validate_email(decoded, check_deliverability=False)
-        except (binascii.Error, UnicodeDecodeError, EmailNotValidError, ValueError):
-            return False
-        return True
-
-    @checker.checks("ip-or-hostname")
-    def is_ip_or_hostname(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        try:
-            ipaddress.ip_address(value)
-            return True
-        except ValueError:
-            return bool(value) and generic_hostname.conforms(value, "hostname")
-
-    return checker
-
-
-FORMAT_CHECKER = _format_checker()
+def _load_data(root: Path, name: str) -> dict[str, Any]:
+    """One data file of the contracts, checked against its JSON Schema in contracts/meta/."""
+    with (root / name).open("rb") as fh:
+        data = tomllib.load(fh)
+    problem = meta.problem(root, name, data)
+    if problem:
+        raise ContractError(problem)
+    return data
 
 
 class Contracts:
@@ -178,10 +164,12 @@ class Contracts:
     # ------------------------------------------------------------------ loading
 
     def _load_catalogue(self) -> None:
-        raw = _load_toml(self.root / "rules.toml")
+        raw = _load_data(self.root, "rules.toml")
+        self.areas: tuple[str, ...] = tuple(raw["areas"])
         self.groups: dict[str, dict[str, Any]] = raw["groups"]
         self.needs: dict[str, str] = {name: entry["reason"] for name, entry in raw["needs"].items()}
         self.feature_table: dict[str, dict[str, Any]] = raw["needs"]
+        self.pages = {page["id"]: page for page in _load_data(self.root, "sources.toml")["page"]}
         self.rules: dict[str, Rule] = {}
         for entry in raw["rule"]:
             prefix = entry["id"].split("-", 1)[0]
@@ -198,13 +186,22 @@ class Contracts:
                 group=group["title"],
                 area=entry.get("area", group["area"]),
                 operations=tuple(entry.get("operations", group["operations"])),
+                evidence=entry["evidence"],
+                quote=entry.get("quote", ""),
+                source_url=self._source_url(entry["id"], entry["source"]),
                 needs=entry.get("needs"),
                 ambiguity=entry.get("ambiguity"),
             )
-        self.pages = {page["id"]: page for page in _load_toml(self.root / "sources.toml")["page"]}
+
+    def _source_url(self, rule_id: str, source: str) -> str:
+        page, _, section = source.partition(" § ")
+        if page not in self.pages:
+            raise ContractError(f"rule {rule_id} cites {page!r}, which sources.toml does not list")
+        url = self.pages[page]["url"]
+        return url + section if section.startswith("#/") else url
 
     def _load_operations(self) -> None:
-        raw = _load_toml(self.root / "operations.toml")
+        raw = _load_data(self.root, "operations.toml")
         self.header_sets: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in raw["header_sets"].items()}
         self.operations: dict[str, Operation] = {}
         for entry in raw["operation"]:
@@ -218,16 +215,23 @@ class Contracts:
                 type=row["type"],
                 codes=tuple(row["codes"]),
                 meaning=row["meaning"],
-                alternative_types=tuple(row.get("alternative_types", ())),
+                documented_types=tuple(row["types"]),
+                source=row["source"],
             )
-            for row in _load_toml(self.root / "errors.toml")["error"]
+            for row in _load_data(self.root, "errors.toml")["error"]
         ]
 
     def _load_ambiguities(self, chosen: Mapping[str, str]) -> None:
         self.ambiguities: dict[str, Ambiguity] = {}
-        for entry in _load_toml(self.root / "ambiguities.toml")["ambiguity"]:
+        for entry in _load_data(self.root, "ambiguities.toml")["ambiguity"]:
             readings = tuple(
-                Reading(name=r["name"], says=r["says"], value=r.get("value"), patch=tuple(r.get("patch", ())))
+                Reading(
+                    name=r["name"],
+                    says=r["says"],
+                    value=r.get("value"),
+                    patch=tuple(r.get("patch", ())),
+                    error_statuses=tuple(r.get("error_statuses", ())),
+                )
                 for r in entry["reading"]
             )
             self.ambiguities[entry["id"]] = Ambiguity(
@@ -236,6 +240,8 @@ class Contracts:
                 default=entry["default"],
                 rules=tuple(entry["rules"]),
                 readings=readings,
+                sources=tuple(entry.get("sources", ())),
+                accounts_for=tuple(entry.get("accounts_for", ())),
             )
         unknown = set(chosen) - set(self.ambiguities)
         if unknown:
@@ -255,10 +261,14 @@ class Contracts:
             name = path.relative_to(schema_dir).as_posix()
             self.schemas[name] = json.loads(path.read_text(encoding="utf-8"))
         for amb_id, name in self.readings.items():
-            for op in self.ambiguities[amb_id].reading(name).patch:
-                _apply_patch(self.schemas, op)
+            patch = self.ambiguities[amb_id].reading(name).patch
+            for op in patch:
+                _patched(self.schemas, op)
+            problem = meta.unattributed_after(self.schemas, patch, f"{amb_id}={name}")
+            if problem:
+                raise ContractError(problem)
         for op in extra_patches:
-            _apply_patch(self.schemas, op)
+            _patched(self.schemas, op)
         resources = [(SCHEMA_BASE + name, Resource.from_contents(s)) for name, s in self.schemas.items()]
         self.registry: Registry = Registry().with_resources(resources)
         self._validators: dict[str, jsonschema.Draft202012Validator] = {}
@@ -273,6 +283,13 @@ class Contracts:
 
     def rules_for(self, operation_id: str) -> list[Rule]:
         return [r for r in self.rules.values() if "*" in r.operations or operation_id in r.operations]
+
+    def error_statuses(self, operation_id: str | None) -> tuple[int, ...]:
+        """The operation's documented error statuses (all, for no known operation) and the readings' own."""
+        op = self.operations.get(operation_id or "")
+        documented = op.error_statuses if op else tuple(row.status for row in self.error_table)
+        chosen = (self.reading(amb).error_statuses for amb in self.readings)
+        return documented + tuple(s for statuses in chosen for s in statuses)
 
     def error_row(self, status: int) -> ErrorRow | None:
         return next((row for row in self.error_table if row.status == status), None)
@@ -291,7 +308,8 @@ class Contracts:
         """Every violation of schema `name` by `instance`, each attributed to a rule ID."""
         seen: dict[tuple[str, str, str | None], Violation] = {}
         for error in self.validator(name).iter_errors(instance):
-            for violation in self._attribute(name, error):
+            for rule, message, path, fld in attribution.attribute(self.schemas, self.registry, name, error):
+                violation = Violation(rule or UNMAPPED, message, path, fld)
                 seen.setdefault((violation.rule_id, violation.path, violation.field), violation)
         return list(seen.values())
 
@@ -307,86 +325,11 @@ class Contracts:
             found |= {
                 rule for rule, places in refs.items() if any(p.startswith(current + "#") for p in places)
             }
-            todo += [ref for ref in _file_refs(self.schemas[current]) if ref in self.schemas]
+            todo += [ref for ref in attribution.file_refs(self.schemas[current]) if ref in self.schemas]
         return found
 
     def validate_header(self, header: str, value: str) -> list[Violation]:
         return self.validate("request_headers.json", {header: value})
-
-    # ------------------------------------------------------------------ attribution
-
-    def _attribute(self, name: str, error: jsonschema.ValidationError) -> Iterator[Violation]:
-        innermost, final = self._walk(name, list(error.absolute_schema_path)[:-1], error.validator)
-        mapping = final.get("x-rules", {}).get(error.validator)
-        path = "/" + "/".join(str(p) for p in error.absolute_path)
-        if error.validator == "required" and isinstance(mapping, dict):
-            missing = [
-                f
-                for f in error.validator_value
-                if isinstance(error.instance, dict) and f not in error.instance
-            ]
-            for fld in missing:
-                yield Violation(mapping.get(fld, innermost or UNMAPPED), error.message, path, fld)
-            return
-        rule = mapping if isinstance(mapping, str) else final.get("x-rule") or innermost or UNMAPPED
-        yield Violation(rule, error.message, path, _field_of(error))
-
-    def _walk(self, name: str, segments: list[Any], keyword: str) -> tuple[str | None, dict[str, Any]]:
-        """Follows a schema path from the root of `name`, through $refs, to the node that holds the
-        failing keyword; returns the innermost `x-rule` passed on the way and that node."""
-        node: Any = self.schemas[name]
-        innermost = node.get("x-rule")
-        resolver = self.registry.resolver(base_uri=SCHEMA_BASE + name)
-        for segment in segments:
-            while isinstance(node, dict) and segment not in node and "$ref" in node:
-                resolved = resolver.lookup(node["$ref"])
-                node, resolver = resolved.contents, resolved.resolver
-                if node.get("x-rule"):
-                    innermost = node["x-rule"]
-            node = node[int(segment)] if isinstance(node, list) else node[segment]
-            if isinstance(node, dict) and node.get("x-rule"):
-                innermost = node["x-rule"]
-        while isinstance(node, dict) and keyword not in node and "$ref" in node:
-            resolved = resolver.lookup(node["$ref"])
-            node, resolver = resolved.contents, resolved.resolver
-            if isinstance(node, dict) and node.get("x-rule"):
-                innermost = node["x-rule"]
-        return innermost, node if isinstance(node, dict) else {}
-
-
-def _file_refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        own = (
-            [node["$ref"].split("#")[0]]
-            if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#")
-            else []
-        )
-        return own + [ref for child in node.values() for ref in _file_refs(child)]
-    if isinstance(node, list):
-        return [ref for child in node for ref in _file_refs(child)]
-    return []
-
-
-def _field_of(error: jsonschema.ValidationError) -> str | None:
-    """The request parameter or attribute an error is about, as an error body's `param` would name it."""
-    value = error.validator_value
-    if error.validator == "required" and isinstance(error.instance, dict):
-        return next((f for f in value if f not in error.instance), None)
-    if error.validator == "not" and isinstance(value, dict) and value.get("required"):
-        return value["required"][0]
-    if error.validator in ("not", "if", "then", "else", "allOf", "anyOf", "oneOf"):
-        return None
-    last = error.absolute_path[-1] if error.absolute_path else None
-    return last if isinstance(last, str) else None
-
-
-def _apply_patch(schemas: dict[str, dict[str, Any]], op: Mapping[str, Any]) -> None:
-    """One RFC 6902 operation on the schema that `op["schema"]` names."""
-    step = {k: v for k, v in op.items() if k != "schema"}
-    try:
-        schemas[op["schema"]] = jsonpatch.apply_patch(schemas[op["schema"]], [step])
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError) as error:
-        raise ContractError(f"the patch {dict(op)} does not apply: {error}") from None
 
 
 @lru_cache(maxsize=64)
@@ -403,27 +346,3 @@ def load(
     operations (the reference server's validation faults); cached, so treat as read-only."""
     key = tuple(sorted((readings or {}).items()))
     return _cached(str(root or contracts_dir()), key, json.dumps(list(patches), sort_keys=True))
-
-
-def schema_rule_references(contracts: Contracts) -> dict[str, list[str]]:
-    """rule ID -> the schema locations (file#pointer/keyword) that name it."""
-    refs: dict[str, list[str]] = {}
-
-    def visit(node: Any, where: str) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("x-rule"), str):
-                refs.setdefault(node["x-rule"], []).append(where)
-            for keyword, rule in node.get("x-rules", {}).items():
-                rules = rule.values() if isinstance(rule, dict) else [rule]
-                for r in rules:
-                    refs.setdefault(r, []).append(f"{where}/{keyword}")
-            for key, child in node.items():
-                if key not in ("x-rules", "x-rule"):
-                    visit(child, f"{where}/{key}")
-        elif isinstance(node, list):
-            for i, child in enumerate(node):
-                visit(child, f"{where}/{i}")
-
-    for name, schema in contracts.schemas.items():
-        visit(schema, f"{name}#")
-    return refs

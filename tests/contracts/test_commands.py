@@ -30,6 +30,14 @@ def test_rules_text_shows_id_level_statement_and_source(capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     for rule in (r for r in C.rules.values() if r.level == "SHOULD"):
         assert rule.id in out and f"source: {rule.source}" in out
+        assert f"{rule.level:<6} {rule.evidence:<8} " in out
+
+
+def test_rules_json_shows_evidence_and_gating(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["rules", "--evidence", "inferred", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all(r["evidence"] == "inferred" and r["gates"] is False for r in rows)
+    assert all(r["source"]["url"].startswith("https://") for r in rows)
 
 
 def test_rules_unknown_operation_is_one_plain_sentence(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,7 +49,8 @@ def test_rules_unknown_operation_is_one_plain_sentence(capsys: pytest.CaptureFix
 def test_ambiguities_mark_the_default_and_the_switch(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["ambiguities"]) == 0
     out = capsys.readouterr().out
-    assert "* seed             The update page names external_fulfillment_failed." in out
+    assert "* seed             external_fulfillment_failed, as the update page" in out
+    assert "source: spec § #/components/schemas/OfferFulfillment/properties/error/properties/code" in out
     assert "--reading AMB-SEVEN-DAY-CODE=spec" in out
 
 

@@ -10,19 +10,8 @@ import jsonschema
 import pytest
 
 from cbconform import contracts
+from cbconform.contracts_meta import unannotated
 
-CONSTRAINTS = {
-    "type",
-    "enum",
-    "const",
-    "maxLength",
-    "minLength",
-    "maxItems",
-    "minimum",
-    "maximum",
-    "format",
-    "pattern",
-}
 C = contracts.load()
 EXAMPLES = json.loads((C.root / "examples" / "conditionals.json").read_text(encoding="utf-8"))
 
@@ -34,35 +23,9 @@ def test_schema_is_valid_draft_2020_12(name: str) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
-def _unannotated(node: Any, where: str, inside_condition: bool = False) -> list[str]:
-    """Constraint keywords that no `x-rules` entry (nor an enclosing `x-rule`) attributes to a rule."""
-    found: list[str] = []
-    if isinstance(node, list):
-        for i, child in enumerate(node):
-            found += _unannotated(child, f"{where}/{i}", inside_condition)
-        return found
-    if not isinstance(node, dict):
-        return found
-    covered = inside_condition or "x-rule" in node
-    mapped = node.get("x-rules", {})
-    for keyword in CONSTRAINTS & node.keys():
-        if not covered and keyword not in mapped:
-            found.append(f"{where}/{keyword}")
-    required = node.get("required", [])
-    if required and not covered:
-        found += [f"{where}/required/{f}" for f in required if f not in mapped.get("required", {})]
-    for key, child in node.items():
-        if key in ("properties", "$defs"):
-            for name, sub in child.items():
-                found += _unannotated(sub, f"{where}/{key}/{name}", covered)
-        elif key in ("items", "allOf", "if", "then", "else", "not"):
-            found += _unannotated(child, f"{where}/{key}", covered or key in ("if", "then", "else", "not"))
-    return found
-
-
 @pytest.mark.parametrize("name", sorted(C.schemas))
 def test_schema_constraints_each_name_a_rule(name: str) -> None:
-    assert _unannotated(C.schemas[name], name + "#") == []
+    assert unannotated(C.schemas[name], name + "#") == []
 
 
 def test_schema_annotations_name_catalogued_rules() -> None:

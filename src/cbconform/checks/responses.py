@@ -80,8 +80,15 @@ def error_schema(c: Contracts, ex: Exchange) -> list[Failure]:
 
 @check("Status, type and api_error_code agree with the error table")
 def error_table(c: Contracts, ex: Exchange) -> list[Failure]:
-    body, row = ex.json(), c.error_row(ex.status)
-    if not isinstance(body, dict) or row is None:
+    body = ex.json()
+    if not isinstance(body, dict):
+        return []
+    statuses = c.error_statuses(ex.operation)
+    if ex.status not in statuses:
+        documented = f"one of the documented error statuses {list(statuses)}"
+        return [failure("error_table", "ERR-STATUS-TYPE-CODE", documented, f"HTTP {ex.status}", ex)]
+    row = c.error_row(ex.status)
+    if row is None:
         return []
     code, kind = body.get("api_error_code"), body.get("type")
     wrong = []
@@ -91,9 +98,7 @@ def error_table(c: Contracts, ex: Exchange) -> list[Failure]:
         wrong.append(f"type {kind!r}")
     if not wrong:
         return []
-    documented = (
-        f"HTTP {row.status} with type {' or '.join(row.types())} and api_error_code in {list(row.codes)}"
-    )
+    documented = f"HTTP {row.status} with type in {list(row.types())} and api_error_code in {list(row.codes)}"
     return [
         failure(
             "error_table", "ERR-STATUS-TYPE-CODE", documented, f"HTTP {ex.status} with {', '.join(wrong)}", ex
@@ -114,6 +119,22 @@ def replayed_header_absent(c: Contracts, ex: Exchange) -> list[Failure]:
             ex,
         )
     ]
+
+
+def omitted_defaults(c: Contracts, operation_id: str, sent: dict) -> list[tuple[str, object, str]]:
+    """(attribute, documented default, rule) for each request parameter left out of `sent` whose
+    resource attribute has a documented default: the answer must carry that default."""
+    op = c.operation(operation_id)
+    if not op.request_body or not op.resource_key:
+        return []
+    wrapper = c.schemas[op.response]["properties"][op.resource_key]
+    resource = c.schemas[wrapper["$ref"]] if "$ref" in wrapper else wrapper
+    found = []
+    for name in c.schemas[op.request_body].get("properties", {}):
+        attribute = resource.get("properties", {}).get(name, {})
+        if name not in sent and "default" in attribute and "default" in attribute.get("x-rules", {}):
+            found.append((name, attribute["default"], attribute["x-rules"]["default"]))
+    return found
 
 
 def conformance(

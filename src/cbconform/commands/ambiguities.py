@@ -27,6 +27,8 @@ def main(args: argparse.Namespace) -> int:
                 "question": a.question,
                 "default": a.default,
                 "rules": list(a.rules),
+                "sources": list(a.sources),
+                "accounts_for": list(a.accounts_for),
                 "readings": [{"name": r.name, "says": r.says, "value": r.value} for r in a.readings],
             }
             for a in c.ambiguities.values()
@@ -34,7 +36,9 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for amb in c.ambiguities.values():
-        print(f"{amb.id}  (rules: {', '.join(amb.rules)})\n  {amb.question}")
+        print(f"{amb.id}  (rules: {', '.join(amb.rules) or 'none; nothing asserted'})\n  {amb.question}")
+        for source in amb.sources:
+            print(f"    source: {source}")
         for reading in amb.readings:
             marker = "*" if reading.name == amb.default else " "
             print(f"  {marker} {reading.name:<16} {reading.says}")

@@ -15,10 +15,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--operation", help="only rules that apply to this operation id (see operations.toml)"
     )
-    parser.add_argument(
-        "--area", help="only rules of this area (resources, lifecycle, headers, errors, orders)"
-    )
+    parser.add_argument("--area", help="only rules of this area (see `areas` in contracts/rules.toml)")
     parser.add_argument("--level", choices=["MUST", "SHOULD"], help="only rules of this level")
+    parser.add_argument(
+        "--evidence",
+        choices=["seed", "spec", "docs", "sdk", "inferred"],
+        help="only rules resting on this kind of evidence (inferred rules gate only under --strict)",
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -30,6 +33,8 @@ def _select(c: Contracts, args: argparse.Namespace) -> list[Rule]:
         rules = [r for r in rules if r.area == args.area]
     if args.level:
         rules = [r for r in rules if r.level == args.level]
+    if args.evidence:
+        rules = [r for r in rules if r.evidence == args.evidence]
     return rules
 
 
@@ -40,7 +45,9 @@ def _as_json(c: Contracts, rules: list[Rule]) -> str:
             "id": r.id,
             "level": r.level,
             "statement": r.statement,
-            "source": {"page": r.page, "section": r.section, "url": c.pages[r.page]["url"]},
+            "evidence": r.evidence,
+            "gates": r.gates(),
+            "source": {"page": r.page, "section": r.section, "url": r.source_url, "quote": r.quote},
             "group": r.group,
             "area": r.area,
             "operations": list(r.operations),
@@ -62,12 +69,15 @@ def _as_text(rules: list[Rule]) -> str:
         if rule.group != group:
             group = rule.group
             lines.append(f"\n{group}")
-        head = f"  {rule.id:<42} {rule.level:<6} "
+        head = f"  {rule.id:<42} {rule.level:<6} {rule.evidence:<8} "
         body = textwrap.wrap(rule.statement, max(40, width - len(head))) or [""]
         lines.append(head + body[0])
         lines.extend(" " * len(head) + more for more in body[1:])
         lines.append(" " * len(head) + f"source: {rule.source}")
-    lines.append(f"\n{len(rules)} rules")
+        lines.append(" " * len(head) + f"quote:  {rule.quote}")
+    lines.append(
+        f"\n{len(rules)} rules; evidence: seed, spec, docs, sdk or inferred (gates only under --strict)"
+    )
     return "\n".join(lines).lstrip("\n")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cbconform.server import events
+from cbconform.server import events, order_document
 from cbconform.server.errors import invalid, not_found, wrong_state
 from cbconform.server.store import dumps
 
@@ -51,7 +51,7 @@ def create(state, params: dict[str, Any], request) -> tuple[int, dict[str, Any]]
             events.record(db, state, "accepted", fulfillment_id, now, request)
     body: dict[str, Any] = {"offer_fulfillment": resource}
     if option["processing_type"] == "checkout":
-        body["hosted_page"] = _hosted_page(state, fulfillment_id)
+        body["hosted_page"] = order_document.hosted_page(state, fulfillment_id, option, now)
     return 202, body
 
 
@@ -138,14 +138,6 @@ def _option(state, stored_offer: dict[str, Any], option_id: str) -> dict[str, An
     if option is None:
         raise not_found(f"The personalized offer has no option {option_id!r}.", "option_id")
     return option
-
-
-def _hosted_page(state, fulfillment_id: str) -> dict[str, str]:
-    page_id = "hp_" + fulfillment_id.removeprefix("of_")
-    return {
-        "id": page_id,
-        "url": f"https://{state.data.get('site', 'conformance-test')}.chargebee.com/pages/v4/{page_id}/",
-    }
 
 
 def _load(state, fulfillment_id: str) -> dict[str, Any]:

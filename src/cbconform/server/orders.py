@@ -5,19 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from cbconform.server import order_document
 from cbconform.server.errors import ApiError, not_found
 from cbconform.server.store import dumps
-
-ECHOED = (
-    "invoice_id",
-    "status",
-    "reference_id",
-    "fulfillment_status",
-    "note",
-    "tracking_id",
-    "tracking_url",
-    "batch_id",
-)
 
 
 def create(state, params: dict[str, Any], request) -> tuple[int, dict[str, Any]]:
@@ -35,19 +25,7 @@ def create(state, params: dict[str, Any], request) -> tuple[int, dict[str, Any]]
         order_id = (
             f"order_{uuid.uuid4()}" if faulty("generated-order-id-uuid") else state.store.next_id("ord")
         )
-    order: dict[str, Any] = {
-        "id": order_id,
-        "status": "new",
-        "price_type": "tax_exclusive",
-        "currency_code": invoice.get("currency_code", "USD"),
-        "sub_total": invoice.get("total", 0),
-        "total": invoice.get("total", 0),
-        "amount_paid": invoice.get("total", 0),
-        "created_at": now,
-        "deleted": False,
-        "is_resent": False,
-    }
-    order |= {k: params[k] for k in ECHOED if k in params}
+    order = order_document.build(invoice, order_id, params, now)
     with state.store.transaction() as db:
         taken = db.execute("SELECT 1 FROM orders WHERE id = ?", (order_id,)).fetchone()
         if taken and not faulty("duplicate-order-id-accepted"):

@@ -212,7 +212,9 @@ def build(
             "features": ["idempotency"],
             "faults": ["of-status-typo"] if name == "failing" else [],
             "absent_features": list(absent),
-            "feature_source": "the configuration" if absent else "discovered from /__admin and the configuration",
+            "feature_source": "the configuration"
+            if absent
+            else "discovered from /__admin and the configuration",
         },
         "run": {
             "started_at": "2026-11-22T20:00:00+00:00",
