@@ -78,7 +78,7 @@ def build(values: Mapping[str, Any]) -> Target:
     grow, core = _urls(values, bool(values.get("allow_live_site")))
     embedded = grow is None
     features, absent = (frozenset(values.get(k) or ()) for k in ("features", "absent"))
-    _known_features(features | absent)
+    _known_features(features, absent)
     if values.get("fault") and not embedded:
         raise TargetError(
             "--fault breaks the embedded reference server; serve a faulty remote one with"
