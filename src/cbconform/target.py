@@ -105,14 +105,20 @@ def build(values: Mapping[str, Any]) -> Target:
     )
 
 
-def _known_features(names: frozenset[str]) -> None:
+def _known_features(features: frozenset[str], absent: frozenset[str]) -> None:
     from cbconform import contracts
 
-    known = contracts.load().needs
-    unknown = sorted(names - set(known))
+    table = contracts.load().feature_table
+    unknown = sorted((features | absent) - set(table))
     if unknown:
+        names = ", ".join(unknown)
+        raise TargetError(f"Unknown target feature(s) {names}; known: {', '.join(sorted(table))}.")
+    documented = {name for name, entry in table.items() if entry.get("documented")}
+    wrong = sorted((absent - documented) | (absent & features))
+    if wrong:
         raise TargetError(
-            f"Unknown target feature(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}."
+            f"absent lists {', '.join(wrong)}, which is not a documented feature the target is assumed to"
+            f" have (documented: {', '.join(sorted(documented))}); leave it out of features instead."
         )
 
 
