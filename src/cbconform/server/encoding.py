@@ -8,7 +8,7 @@ import binascii
 import json
 import re
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 import qs_codec
 from starlette.requests import Request
@@ -17,9 +17,12 @@ from cbconform.contracts import Contracts, Violation
 from cbconform.server.errors import ApiError, invalid
 
 MAX_BODY = 1 << 20
+MAX_ITEMS = 1000  # parameters in a form, items in a JSON array: validation time grows with them
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-QS_OPTIONS = qs_codec.DecodeOptions(depth=5, parameter_limit=1000, list_limit=100)
+QS_OPTIONS = qs_codec.DecodeOptions(depth=5, parameter_limit=MAX_ITEMS, list_limit=100)
+MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+/[!#$%&'*+.^_`|~0-9a-z-]+")
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def param_of(violation: Violation) -> str | None:
@@ -33,24 +36,27 @@ def param_of(violation: Violation) -> str | None:
 
 
 def media_type(request: Request) -> str | None:
+    """The media type of the body; "" when the header is there but cannot be parsed."""
     value = request.headers.get("content-type")
-    return value.split(";", 1)[0].strip().lower() if value else None
+    if value is None:
+        return None
+    kind = value.split(";", 1)[0].strip().lower()
+    return kind if MEDIA_TYPE.fullmatch(kind) else ""
 
 
-async def read_body(
-    request: Request, contracts: Contracts, json_allowed: bool, faults: frozenset[str] = frozenset()
-) -> Any:
-    """The parameters; `faults` names the ways a faulty server reads bodies wrong (see faults.toml)."""
-    kind = media_type(request) or ("" if "missing-content-type-refused" in faults else FORM)
-    if "unsupported-content-type-accepted" in faults and kind not in (JSON, ""):
-        kind = FORM
+async def read_body(request: Request, contracts: Contracts, json_allowed: bool, hooks, operation: str) -> Any:
+    """The parameters, read as the Content-Type says (form when it is absent)."""
+    kind = media_type(request)
+    kind = FORM if kind is None else kind
     if kind not in (FORM, JSON) or contracts.validate_header("content-type", kind):
-        raise invalid(
-            f"Content-Type {kind} is not supported: send {FORM} or {JSON}.",
+        shown = f"Content-Type {kind}" if kind else "The Content-Type header"
+        raise ApiError(
+            unsupported_status(contracts),
+            "invalid_request",
+            f"{shown} is not supported: send {FORM} or {JSON}.",
             "content-type",
-            code="invalid_request",
         )
-    raw = await _raw(request)
+    raw = await read_raw(request)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -60,37 +66,82 @@ async def read_body(
             raise invalid(
                 "This site accepts form-encoded bodies only.", "content-type", code="invalid_request"
             )
-        return _json_object(text, faults)
-    return _form(text, faults)
+        return _json_object(text, hooks, operation)
+    return _form(text)
 
 
-async def _raw(request: Request) -> bytes:
+def unsupported_status(contracts: Contracts) -> int:
+    return 415 if contracts.readings.get("AMB-UNSUPPORTED-CONTENT-TYPE") == "415" else 400
+
+
+async def read_raw(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise too_large()
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise invalid(f"The request body is larger than {MAX_BODY} bytes.", code="invalid_request")
+            raise too_large()
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _json_object(text: str, faults: frozenset[str]) -> Any:
+def too_large() -> ApiError:
+    return ApiError(413, "request_too_large", f"The request body is larger than {MAX_BODY} bytes.")
+
+
+def _json_object(text: str, hooks, operation: str) -> Any:
     if not text.strip():
         return {}
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
-        if "truncated-json-crashes" in faults:
-            raise RuntimeError("JSON decoding failed") from None
-        raise invalid("The request body is not valid JSON.", code="invalid_request") from None
-    if not isinstance(value, dict) and "non-object-json-crashes" not in faults:
-        raise invalid("The JSON request body must be an object of parameters.", code="invalid_request")
+        hooks.refuse("json-syntax", invalid("The request body is not valid JSON.", code="invalid_request"))
+        raise  # unreachable: only a faulty hook returns, and it crashes instead
+    if not isinstance(value, dict):
+        hooks.refuse(
+            "json-object",
+            invalid("The JSON request body must be an object of parameters.", code="invalid_request"),
+            operation=operation,
+        )
+        return value
+    if SURROGATE_ESCAPE.search(text) and not _encodable(value):
+        raise invalid(
+            "The request body holds a lone surrogate, which is not Unicode.", code="invalid_request"
+        )
+    _check_lengths(value)
     return value
 
 
-def _form(text: str, faults: frozenset[str]) -> dict[str, Any]:
-    if "indexed-arrays-dropped" in faults:
-        text = "&".join(p for p in text.split("&") if not re.match(r"[^=\[]+\[\d+\]", unquote(p)))
+def _encodable(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_lengths(value: Any, param: str = "") -> None:
+    if isinstance(value, list):
+        if len(value) > MAX_ITEMS:
+            raise invalid(f"{param or 'body'}: more than {MAX_ITEMS} items.", param or None)
+        for i, item in enumerate(value):
+            _check_lengths(item, f"{param}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_lengths(item, f"{param}[{key}]" if param else key)
+
+
+def _form(text: str) -> dict[str, Any]:
+    pairs = text.split("&")
+    if len(pairs) > MAX_ITEMS:
+        raise invalid(f"The form body has more than {MAX_ITEMS} parameters.", code="invalid_request")
+    for pair in pairs:
+        try:
+            unquote_to_bytes(pair.replace("+", " ")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise invalid("A form value is not valid UTF-8.", code="invalid_request") from None
     try:
         value = qs_codec.decode(text, QS_OPTIONS)
     except Exception:  # qs_codec raises assorted errors on hostile input; all mean a bad body
@@ -117,11 +168,11 @@ def check_params(params: dict[str, Any], contracts: Contracts, schema: str) -> N
         raise ApiError(400, code, f"{param or 'body'}: {first.message}", param)
 
 
-def origin_user(request: Request, prefer_plain: bool = False) -> tuple[str | None, str | None]:
+def origin_user(request: Request) -> tuple[str | None, str | None]:
     """The recorded origin user and which header it came from; -user-encoded wins when present."""
     encoded = request.headers.get("chargebee-request-origin-user-encoded")
     plain = request.headers.get("chargebee-request-origin-user")
-    if encoded and not (prefer_plain and plain):
+    if encoded:
         try:
             return base64.b64decode(encoded, validate=True).decode("utf-8"), "user-encoded"
         except (binascii.Error, UnicodeDecodeError):
