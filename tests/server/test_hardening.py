@@ -41,7 +41,7 @@ def chargebee_4xx(response, status: int = 400) -> dict:
 
 
 def test_hardening_order_with_lone_surrogate_is_refused_and_not_stored(client):
-    raw = '{"id": "ord_surrogate", "invoice_id": "%s", "note": "bad \\ud800 note"}' % INVOICE
+    raw = '{"id": "ord_surrogate", "invoice_id": "INV", "note": "bad \\ud800 note"}'.replace("INV", INVOICE)
     chargebee_4xx(client.post("/orders", content=raw.encode(), headers=JSON))
     retried = client.post("/orders", json={"id": "ord_surrogate", "invoice_id": INVOICE, "note": "fine"})
     assert retried.status_code == 200, retried.text
@@ -50,7 +50,7 @@ def test_hardening_order_with_lone_surrogate_is_refused_and_not_stored(client):
 
 
 def test_hardening_surrogate_pair_is_ordinary_text(client):
-    raw = '{"id": "ord_pair", "invoice_id": "%s", "note": "\\ud83d\\ude00"}' % INVOICE
+    raw = '{"id": "ord_pair", "invoice_id": "INV", "note": "\\ud83d\\ude00"}'.replace("INV", INVOICE)
     answer = client.post("/orders", content=raw.encode(), headers=JSON)
     assert answer.status_code == 200 and answer.json()["order"]["note"] == "\U0001f600"
 

@@ -62,7 +62,12 @@ def _readings(pairs: list[str]) -> dict[str, str]:
 
 def main(args: argparse.Namespace) -> int:
     if args.list_faults:
-        for fault in faults.catalogue().values():
+        try:
+            catalogue = faults.catalogue()
+        except ValueError as error:
+            print(f"cbconform serve: {error}", file=sys.stderr)
+            return 2
+        for fault in catalogue.values():
             needs = "".join(f" (under {a}={r})" for a, r in (fault.readings or {}).items())
             print(f"{fault.name:<36} breaks {fault.rule:<40} {fault.description}{needs}")
         return 0
@@ -97,5 +102,5 @@ def main(args: argparse.Namespace) -> int:
     print(f"Reference server on http://{host}:{port}/api/v2  (API key: {args.api_key})", flush=True)
     if args.admin:
         print(f"Admin API on http://{host}:{port}/__admin", flush=True)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
     return 0

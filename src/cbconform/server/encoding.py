@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -48,7 +49,7 @@ async def read_body(request: Request, contracts: Contracts, json_allowed: bool, 
     """The parameters, read as the Content-Type says (form when it is absent)."""
     kind = media_type(request)
     kind = FORM if kind is None else kind
-    if kind not in (FORM, JSON) or contracts.validate_header("content-type", kind):
+    if kind not in (FORM, JSON) or header_violations(contracts, "content-type", kind):
         shown = f"Content-Type {kind}" if kind else "The Content-Type header"
         raise ApiError(
             unsupported_status(contracts),
@@ -137,9 +138,9 @@ def _form(text: str) -> dict[str, Any]:
     pairs = text.split("&")
     if len(pairs) > MAX_ITEMS:
         raise invalid(f"The form body has more than {MAX_ITEMS} parameters.", code="invalid_request")
-    for pair in pairs:
+    if "%" in text:  # the text itself is UTF-8 already; only percent-escapes can smuggle other bytes
         try:
-            unquote_to_bytes(pair.replace("+", " ")).decode("utf-8")
+            unquote_to_bytes(text).decode("utf-8")
         except UnicodeDecodeError:
             raise invalid("A form value is not valid UTF-8.", code="invalid_request") from None
     try:
@@ -149,12 +150,18 @@ def _form(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+@lru_cache(maxsize=4096)
+def header_violations(contracts: Contracts, name: str, value: str) -> tuple[Violation, ...]:
+    """A header value's violations; clients repeat the same few values, so each is validated once."""
+    return tuple(contracts.validate_header(name, value))
+
+
 def check_headers(request: Request, contracts: Contracts, names: tuple[str, ...]) -> None:
     for name in names:
         value = request.headers.get(name)
         if name == "content-type" or value is None:
             continue
-        violations = contracts.validate_header(name, value)
+        violations = header_violations(contracts, name, value)
         if violations:
             raise invalid(f"Header {name} has an invalid value: {violations[0].message}", name)
 

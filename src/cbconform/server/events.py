@@ -58,18 +58,15 @@ def record(db, state, kind: str, fulfillment_id: str, at: int, request: Request 
 
 
 def _insert(db, fulfillment_id: str, event: dict[str, Any]) -> None:
-    cursor = db.execute(
-        "INSERT INTO events (fulfillment_id, doc) VALUES (?, ?)", (fulfillment_id, dumps(event))
-    )
-    db.execute(
-        "UPDATE events SET doc = json_set(doc, '$.id', ?) WHERE seq = ?",
-        (f"ev_{cursor.lastrowid:06d}", cursor.lastrowid),
-    )
+    db.execute("INSERT INTO events (fulfillment_id, doc) VALUES (?, ?)", (fulfillment_id, dumps(event)))
 
 
 def listing(db, fulfillment_id: str | None) -> list[dict[str, Any]]:
+    """The events, oldest first; an event's id is its place in the log."""
     query = (
-        "SELECT doc FROM events" + (" WHERE fulfillment_id = ?" if fulfillment_id else "") + " ORDER BY seq"
+        "SELECT seq, doc FROM events"
+        + (" WHERE fulfillment_id = ?" if fulfillment_id else "")
+        + " ORDER BY seq"
     )
     rows = db.execute(query, (fulfillment_id,) if fulfillment_id else ()).fetchall()
-    return [json.loads(doc) for (doc,) in rows]
+    return [json.loads(doc) | {"id": f"ev_{seq:06d}"} for seq, doc in rows]

@@ -29,13 +29,24 @@ class RequestGuard:
 def _not_unicode(scope: Scope) -> str | None:
     raw_path = (scope.get("raw_path") or b"").split(b"?", 1)[0]
     query = scope.get("query_string") or b""
-    try:
-        scope["path"].encode("utf-8")
-        unquote_to_bytes(raw_path).decode("utf-8")
-    except UnicodeError:
+    if not _utf8(raw_path) or (not scope["path"].isascii() and not _encodable(scope["path"])):
         return "path"
+    return None if _utf8(query) else "query"
+
+
+def _utf8(raw: bytes) -> bool:
+    if b"%" not in raw:
+        return True  # ASGI servers hand over ASCII here; only escapes can carry other bytes
     try:
-        unquote_to_bytes(query.replace(b"+", b" ")).decode("utf-8")
-    except UnicodeError:
-        return "query"
-    return None
+        unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

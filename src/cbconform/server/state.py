@@ -28,6 +28,7 @@ class ServerState:
     limiter: RateLimiter | None = None
     api_key_bytes: bytes = b""
     _by_id: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    _readings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: ServerConfig) -> ServerState:
@@ -54,7 +55,9 @@ class ServerState:
         return state
 
     def reading(self, ambiguity_id: str) -> Any:
-        return self.contracts.reading(ambiguity_id).value
+        if ambiguity_id not in self._readings:
+            self._readings[ambiguity_id] = self.contracts.reading(ambiguity_id).value
+        return self._readings[ambiguity_id]
 
     def offer(self, offer_id: str) -> dict[str, Any] | None:
         return self._by_id["offer"].get(offer_id)
