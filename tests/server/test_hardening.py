@@ -160,3 +160,30 @@ def test_hardening_client_disconnect_is_not_logged_as_an_error(caplog):
         asyncio.run(app(scope, receive, send))
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert all(m.get("status", 0) != 500 for m in sent)
+
+
+@pytest.mark.parametrize("idempotent", [False, True])
+def test_hardening_deep_but_parseable_json_is_400(client, idempotent):
+    body = b'{"customer_id": "cust_conformance", "request_context": ' + b"[" * 500 + b"]" * 500 + b"}"
+    headers = JSON | ({"chargebee-idempotency-key": "deep-1"} if idempotent else {})
+    chargebee_4xx(client.post("/personalized_offers", content=body, headers=headers))
+
+
+def test_hardening_wide_json_object_is_refused_quickly(client):
+    wide = {f"k{i}": i for i in range(60_000)}
+    began = time.monotonic()
+    answer = client.post("/personalized_offers", json={"customer_id": "cust_conformance", "custom": wide})
+    assert time.monotonic() - began < 1.0
+    chargebee_4xx(answer)
+
+
+def test_hardening_lone_surrogate_in_a_key_is_400(client):
+    raw = b'{"customer_id": "cust_conformance", "request_context": {"\\udc00": "x"}}'
+    chargebee_4xx(client.post("/personalized_offers", content=raw, headers=JSON))
+
+
+@pytest.mark.parametrize("command", [{"now": 10**400}, {"advance": -(10**30)}, {"now": 2**63}])
+def test_hardening_admin_clock_out_of_range_is_400(command):
+    with in_process(ServerConfig(admin=True)) as http:
+        answer = http.post("http://t/__admin/clock", content=json.dumps(command).encode())
+    chargebee_4xx(answer)

@@ -18,7 +18,9 @@ from cbconform.contracts import Contracts, Violation
 from cbconform.server.errors import ApiError, invalid
 
 MAX_BODY = 1 << 20
+MAX_DEPTH = 32  # JSON nesting; the documented parameters nest two levels
 MAX_ITEMS = 1000  # parameters in a form, items in a JSON array: validation time grows with them
+MAX_VALUES = 10 * MAX_ITEMS  # values in a whole JSON body
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 QS_OPTIONS = qs_codec.DecodeOptions(depth=5, parameter_limit=MAX_ITEMS, list_limit=100)
@@ -99,7 +101,7 @@ def _json_object(text: str, hooks, operation: str) -> Any:
         value = json.loads(text)
     except (ValueError, RecursionError):
         hooks.refuse("json-syntax", invalid("The request body is not valid JSON.", code="invalid_request"))
-        raise  # unreachable: only a faulty hook returns, and it crashes instead
+        raise  # no variant waives this refusal
     if not isinstance(value, dict):
         hooks.refuse(
             "json-object",
@@ -107,31 +109,41 @@ def _json_object(text: str, hooks, operation: str) -> Any:
             operation=operation,
         )
         return value
-    if SURROGATE_ESCAPE.search(text) and not _encodable(value):
-        raise invalid(
-            "The request body holds a lone surrogate, which is not Unicode.", code="invalid_request"
-        )
-    _check_lengths(value)
+    _check_shape(value, bool(SURROGATE_ESCAPE.search(text)))
     return value
 
 
-def _encodable(value: Any) -> bool:
+def _check_shape(value: Any, surrogates_possible: bool) -> None:
+    """Refuses arrays longer than MAX_ITEMS, nesting deeper than MAX_DEPTH (both would make later steps
+    slow or recursive) and strings holding lone surrogates, which are not Unicode."""
+    todo: list[tuple[Any, str, int]] = [(value, "", 0)]
+    seen = 0
+    while todo:
+        item, param, depth = todo.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise invalid(f"The JSON body holds more than {MAX_VALUES} values.", code="invalid_request")
+        if depth > MAX_DEPTH:
+            raise invalid(f"The JSON body is nested deeper than {MAX_DEPTH} levels.", code="invalid_request")
+        if isinstance(item, list):
+            if len(item) > MAX_ITEMS:
+                raise invalid(f"{param or 'body'}: more than {MAX_ITEMS} items.", param or None)
+            todo += [(child, f"{param}[{i}]", depth + 1) for i, child in enumerate(item)]
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if surrogates_possible and not _unicode(key):
+                    raise invalid("A parameter name holds a lone surrogate.", code="invalid_request")
+                todo.append((child, f"{param}[{key}]" if param else key, depth + 1))
+        elif surrogates_possible and isinstance(item, str) and not _unicode(item):
+            raise invalid(f"{param or 'body'}: holds a lone surrogate, which is not Unicode.", param or None)
+
+
+def _unicode(text: str) -> bool:
     try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _check_lengths(value: Any, param: str = "") -> None:
-    if isinstance(value, list):
-        if len(value) > MAX_ITEMS:
-            raise invalid(f"{param or 'body'}: more than {MAX_ITEMS} items.", param or None)
-        for i, item in enumerate(value):
-            _check_lengths(item, f"{param}[{i}]")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_lengths(item, f"{param}[{key}]" if param else key)
 
 
 def _form(text: str) -> dict[str, Any]:
