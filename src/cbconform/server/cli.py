@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from pathlib import Path
@@ -67,9 +68,13 @@ def main(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"cbconform serve: {error}", file=sys.stderr)
             return 2
-        for fault in catalogue.values():
-            needs = "".join(f" (under {a}={r})" for a, r in (fault.readings or {}).items())
-            print(f"{fault.name:<36} breaks {fault.rule:<40} {fault.description}{needs}")
+        try:
+            for fault in catalogue.values():
+                needs = "".join(f" (under {a}={r})" for a, r in (fault.readings or {}).items())
+                print(f"{fault.name:<36} breaks {fault.rule:<40} {fault.description}{needs}")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader stopped early (`| head`): not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     try:
         config = ServerConfig(
