@@ -121,3 +121,26 @@ def test_fault_edit_on_a_status_touches_only_that_status():
 def test_fault_edit_leaves_errors_alone():
     error = {"message": "m", "type": "invalid_request", "api_error_code": "x"}
     assert faults._edit({"at": "/message", "remove": True}, 400, dict(error)) == (400, error)
+
+
+def test_faults_clean_server_runs_no_fault_code():
+    from cbconform.server import ServerConfig, create_app
+    from cbconform.server.fault_middleware import FaultMiddleware
+    from cbconform.server.hooks import Hooks
+
+    clean = create_app(ServerConfig())
+    assert type(clean.state.server.hooks) is Hooks
+    assert all(m.cls is not FaultMiddleware for m in clean.user_middleware)
+    faulty_app = create_app(ServerConfig(faults=frozenset({"no-auth"})))
+    assert any(m.cls is FaultMiddleware for m in faulty_app.user_middleware)
+
+
+def test_faults_requirements_are_public_and_refuse_unknown_names():
+    from cbconform.server import fault_requirements
+
+    readings, operations = fault_requirements(["withdrawn-orders-crash", "no-auth"])
+    assert readings == {"AMB-ORDERS-DEPRECATED": "withdrawn"}
+    assert operations == set(C.operations)  # no-auth shows on every operation
+    assert fault_requirements([]) == ({}, set())
+    with pytest.raises(ValueError, match="nope"):
+        fault_requirements(["nope"])
