@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cbconform.server import auth, events, fulfillments
@@ -14,6 +14,7 @@ from cbconform.server.errors import ApiError, error_response, invalid
 from cbconform.server.ratelimit import RateLimiter
 
 FEATURES = ["event-log", "clock", "reset", "rate-limit"]
+MAX_SECONDS = 1 << 40  # far beyond any test's clock, well inside a float and SQLite's integers
 
 
 def routes(state) -> list[Route]:
@@ -24,6 +25,8 @@ def routes(state) -> list[Route]:
                 return JSONResponse(await handler(request))
             except ApiError as error:
                 return error_response(error)
+            except ClientDisconnect:  # nobody left to answer; not an error of the server
+                return Response(status_code=400)
 
         return endpoint
 
@@ -82,8 +85,11 @@ def _json(raw: bytes) -> dict:
 def _set_clock(state, raw: bytes) -> None:
     command = _json(raw)
     now, advance, freeze = command.get("now"), command.get("advance"), command.get("freeze")
-    if any(v is not None and (not isinstance(v, int) or isinstance(v, bool)) for v in (now, advance)):
-        raise invalid("now and advance are whole seconds.")
+    if any(
+        v is not None and (not isinstance(v, int) or isinstance(v, bool) or abs(v) > MAX_SECONDS)
+        for v in (now, advance)
+    ):
+        raise invalid(f"now and advance are whole seconds, at most {MAX_SECONDS} either way.")
     if freeze is True or now is not None:
         state.clock.freeze(now)
     elif freeze is False:

@@ -1,7 +1,9 @@
 """The ASGI application: one pipeline for the five operations, answering both the grow and core paths.
 
-auth -> rate limit -> body -> headers -> parameters -> idempotency -> handler -> faults -> answer.
-Every failure on the way is a Chargebee-shaped error; nothing escapes as a 500 with a trace."""
+request guard -> auth -> rate limit -> body -> headers -> parameters -> idempotency -> handler -> answer.
+Every failure on the way is a Chargebee-shaped error; nothing escapes as a 500 with a trace. Faults,
+when any are active, are applied around this pipeline (fault_middleware.py) and at the named points of
+hooks.py; the handlers themselves only do what the documentation says."""
 
 from __future__ import annotations
 
@@ -10,15 +12,18 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cbconform.contracts import Operation
-from cbconform.server import admin, auth, faults, fulfillments, idempotency, offers, orders
+from cbconform.server import admin, auth, fulfillments, idempotency, offers, orders
 from cbconform.server.config import ServerConfig
 from cbconform.server.encoding import check_headers, check_params, read_body
 from cbconform.server.errors import ApiError, error_body
+from cbconform.server.faulty import OPERATION
+from cbconform.server.guard import RequestGuard
 from cbconform.server.state import ServerState
 
 log = logging.getLogger("cbconform.server")
@@ -34,13 +39,16 @@ HANDLERS = {
 
 
 def create_app(config: ServerConfig | None = None) -> Starlette:
+    """The server; raises ValueError with one sentence for an unknown fault or a bad data file."""
     config = config or ServerConfig()
-    unknown = faults.unknown(config.faults)
-    if unknown:
-        raise ValueError(f"unknown fault(s): {', '.join(unknown)}; see `cbconform serve --list-faults`")
     state = ServerState.build(config)
     routes = _api_routes(state) + (admin.routes(state) if config.admin else [])
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    middleware = [Middleware(RequestGuard)]
+    if config.faults:
+        from cbconform.server.fault_middleware import FaultMiddleware
+
+        middleware.append(Middleware(FaultMiddleware, names=config.faults, api_key=config.api_key))
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error})
     app.state.server = state
     return app
 
@@ -57,8 +65,9 @@ def _api_routes(state: ServerState) -> list[Route]:
 
 
 def _endpoint(state: ServerState, methods: dict[str, Operation]):
-    async def endpoint(request: Request) -> JSONResponse:
+    async def endpoint(request: Request) -> Response:
         op = methods[request.method]
+        request.scope[OPERATION] = op.id
         try:
             status, body, headers = await _handle(state, op, request)
         except ApiError as error:
@@ -67,33 +76,30 @@ def _endpoint(state: ServerState, methods: dict[str, Operation]):
                 error_body(error.status, error.code, error.message, error.param),
                 error.headers,
             )
+        except ClientDisconnect:  # the client went away mid-body: nobody to answer, nothing went wrong
+            log.info("client disconnected during %s %s", request.method, request.url.path)
+            return Response(status_code=400)
         except Exception:  # a bug in the server: still a Chargebee-shaped answer, never a trace
             log.exception("internal error on %s %s", request.method, request.url.path)
             status, body, headers = 500, error_body(500, "internal_error", "Sorry, something went wrong."), {}
-        status, body, headers = faults.apply(state.config.faults, op.id, status, body, dict(headers))
-        if status >= 400 and state.config.faulty("errors-as-html"):
-            return HTMLResponse(f"<html><body><h1>{status}</h1></body></html>", status, headers=headers)
         return JSONResponse(body, status, headers=headers)
 
     return endpoint
 
 
 async def _handle(state: ServerState, op: Operation, request: Request) -> tuple[int, dict[str, Any], dict]:
-    config, contracts = state.config, state.contracts
+    contracts, hooks = state.contracts, state.hooks
     auth.check(request, state)
-    if state.limiter and not config.faulty("rate-limit-not-enforced"):
-        state.limiter.admit(state.clock.now())
+    if state.limiter and (refused := state.limiter.admit(state.clock.now())):
+        hooks.refuse("rate-limit", refused)
     params: dict[str, Any] = {}
     if op.method == "POST":
-        json_allowed = state.reading("AMB-REQUEST-ENCODING") == "both" and not config.faulty("json-refused")
-        params = await read_body(request, contracts, json_allowed, _reading_faults(config, op.id))
-    if not isinstance(params, dict):
-        raise RuntimeError("the handler expected an object of parameters")  # only a faulty reader gets here
+        json_allowed = hooks.decide("json-allowed", state.reading("AMB-REQUEST-ENCODING") == "both")
+        params = await read_body(request, contracts, json_allowed, hooks, op.id)
     check_headers(request, contracts, op.headers)
     if op.request_body:
         check_params(params, contracts, op.request_body)
-    if config.faulty("crash-on-empty-roles") and "" in (params.get("roles") or []):
-        raise RuntimeError("empty role")
+    params = hooks.decide("parameters", params, operation=op.id)
     key = request.headers.get(idempotency.HEADER) if op.method == "POST" else None
     if key:
         print_ = idempotency.fingerprint(op.method, request.url.path, params)
@@ -104,20 +110,6 @@ async def _handle(state: ServerState, op: Operation, request: Request) -> tuple[
     if key:
         idempotency.remember(state, key, print_, status, body)
     return status, body, {}
-
-
-def _reading_faults(config: ServerConfig, operation: str) -> frozenset[str]:
-    """The body-reading faults in force for this operation (see encoding.read_body)."""
-    return frozenset(s for s in READING_FAULTS if config.faulty(s, operation))
-
-
-READING_FAULTS = (
-    "unsupported-content-type-accepted",
-    "non-object-json-crashes",
-    "missing-content-type-refused",
-    "indexed-arrays-dropped",
-    "truncated-json-crashes",
-)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:

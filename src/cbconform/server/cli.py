@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from pathlib import Path
@@ -62,9 +63,18 @@ def _readings(pairs: list[str]) -> dict[str, str]:
 
 def main(args: argparse.Namespace) -> int:
     if args.list_faults:
-        for fault in faults.catalogue().values():
-            needs = "".join(f" (under {a}={r})" for a, r in (fault.readings or {}).items())
-            print(f"{fault.name:<36} breaks {fault.rule:<40} {fault.description}{needs}")
+        try:
+            catalogue = faults.catalogue()
+        except ValueError as error:
+            print(f"cbconform serve: {error}", file=sys.stderr)
+            return 2
+        try:
+            for fault in catalogue.values():
+                needs = "".join(f" (under {a}={r})" for a, r in (fault.readings or {}).items())
+                print(f"{fault.name:<36} breaks {fault.rule:<40} {fault.description}{needs}")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader stopped early (`| head`): not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     try:
         config = ServerConfig(
@@ -96,8 +106,9 @@ def main(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     if not getattr(args, "quiet", False):
         print("\n".join(banner(config, f"http://{host}:{port}")), flush=True)
-    level = "info" if getattr(args, "verbose", False) else "warning"
-    uvicorn.Server(uvicorn.Config(app, log_level=level)).run(sockets=[sock])
+    verbose = bool(getattr(args, "verbose", False))
+    served = uvicorn.Config(app, log_level="info" if verbose else "warning", access_log=verbose)
+    uvicorn.Server(served).run(sockets=[sock])
     return 0
 
 

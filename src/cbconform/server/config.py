@@ -20,11 +20,3 @@ class ServerConfig:
     readings: Mapping[str, str] = field(default_factory=dict)
     faults: frozenset[str] = frozenset()
     processing_delay: int = 5  # seconds of server clock before billing_update and checkout settle
-
-    def faulty(self, switch: str, operation: str | None = None) -> bool:
-        """Whether a fault turns this behaviour switch on (for this operation, when one is given)."""
-        if not self.faults:
-            return False
-        from cbconform.server.faults import switched
-
-        return switched(self.faults, switch, operation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -16,11 +17,16 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def error_body(status: int, code: str, message: str, param: str | None = None) -> dict[str, Any]:
+@cache
+def _type_of(status: int) -> str:
     row = contracts.load().error_row(status)
+    return row.type if row else "invalid_request"
+
+
+def error_body(status: int, code: str, message: str, param: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "message": message,
-        "type": row.type if row else "invalid_request",
+        "type": _type_of(status),
         "api_error_code": code,
     }
     if param:

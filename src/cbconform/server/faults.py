@@ -1,13 +1,14 @@
 """Named faults: each breaks one documented rule the way a real implementation plausibly would.
 
-The catalogue is data (faults.toml). Validation faults weaken the contracts the server validates
-against; response faults rewrite what the server would have answered, either by a declared `edit` or
-by a named transform below; behaviour faults are switches its own logic consults through
-ServerConfig.faulty()."""
+The catalogue is data (faults.toml, checked against faults.schema.json when loaded). Validation faults
+weaken the contracts the server validates against; response faults rewrite what the server would have
+answered, either by a declared `edit` or by a named transform below; behaviour faults select a variant
+that faulty.py and fault_middleware.py register under their switch."""
 
 from __future__ import annotations
 
 import copy
+import json
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,7 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 CATALOGUE = Path(__file__).with_name("faults.toml")
+SCHEMA = Path(__file__).with_name("faults.schema.json")
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,19 @@ class Fault:
 
 
 @cache
-def catalogue() -> dict[str, Fault]:
+def _document() -> dict[str, Any]:
     with CATALOGUE.open("rb") as fh:
-        entries = tomllib.load(fh)["fault"]
+        document = tomllib.load(fh)
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path)
+        raise ValueError(f"{CATALOGUE.name} does not match {SCHEMA.name} at /{where}: {error.message}")
+    return document
+
+
+@cache
+def catalogue() -> dict[str, Fault]:
     return {
         e["name"]: Fault(
             e["name"],
@@ -50,24 +64,23 @@ def catalogue() -> dict[str, Fault]:
             e.get("switch", e["name"]),
             e.get("readings"),
         )
-        for e in entries
+        for e in _document()["fault"]
     }
 
 
 def unfaulted() -> dict[str, str]:
     """Rules that no fault of the reference server can show, with the reason."""
-    with CATALOGUE.open("rb") as fh:
-        return {e["rule"]: e["why"] for e in tomllib.load(fh).get("unfaulted", [])}
+    return {e["rule"]: e["why"] for e in _document().get("unfaulted", [])}
 
 
 def unknown(names: Iterable[str]) -> list[str]:
     return sorted(set(names) - set(catalogue()))
 
 
-def switched(active: Iterable[str], switch: str, operation: str | None = None) -> bool:
-    """Whether an active fault turns this behaviour switch on for this operation."""
-    known = catalogue()
-    return any(known[n].switch == switch and known[n].applies_to(operation) for n in active if n in known)
+def check_known(names: Iterable[str]) -> None:
+    bad = unknown(names)
+    if bad:
+        raise ValueError(f"Unknown fault(s) {', '.join(bad)}: see `cbconform serve --list-faults`.")
 
 
 def readings_for(names: Iterable[str]) -> dict[str, str]:

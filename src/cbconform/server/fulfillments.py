@@ -41,14 +41,12 @@ def create(state, params: dict[str, Any], request) -> tuple[int, dict[str, Any]]
     if redirect and option["processing_type"] in ("billing_update", "url_redirect"):
         resource["redirect_url"] = redirect
     chargebee_processed = option["processing_type"] in CHARGEBEE_PROCESSED
-    if state.config.faulty("billing-update-never-settles"):
-        chargebee_processed = False
     due = now + (state.config.processing_delay if chargebee_processed else SEVEN_DAYS)
+    due = state.hooks.decide("settles-at", due, resource=resource, now=now)
     outcome = {k: option[k] for k in ("outcome", "error_code", "error_message") if k in option}
     with state.store.transaction() as db:
         _save(db, resource, due, outcome)
-        if not state.config.faulty("no-accepted-event"):
-            events.record(db, state, "accepted", fulfillment_id, now, request)
+        events.record(db, state, "accepted", fulfillment_id, now, request)
     body: dict[str, Any] = {"offer_fulfillment": resource}
     if option["processing_type"] == "checkout":
         body["hosted_page"] = order_document.hosted_page(state, fulfillment_id, option, now)
@@ -61,30 +59,27 @@ def retrieve(state, fulfillment_id: str, request) -> tuple[int, dict[str, Any]]:
 
 
 def update(state, fulfillment_id: str, params: dict[str, Any], request) -> tuple[int, dict[str, Any]]:
-    faulty = state.config.faulty
-    if len(params["id"]) > 50 and faulty("update-long-body-id-crashes"):
-        raise RuntimeError("the id column holds 50 characters")
-    if params["id"] != fulfillment_id and not faulty("body-id-ignored"):
-        raise invalid(f"id {params['id']!r} does not match the fulfillment in the path.", "id")
+    refuse = state.hooks.refuse
+    if params["id"] != fulfillment_id:
+        refuse("body-id", invalid(f"id {params['id']!r} does not match the fulfillment in the path.", "id"))
     with state.store.transaction():
         settle_due(state)
         resource = _load(state, fulfillment_id)["resource"]
-        if resource["processing_type"] not in MERCHANT_PROCESSED and not faulty(
-            "merchant-updates-billing-update"
-        ):
-            raise wrong_state(f"{resource['processing_type']} fulfillments are processed by Chargebee.")
-        if resource["status"] != "in_progress" and not faulty("terminal-update-allowed"):
-            raise wrong_state(f"The fulfillment is already {resource['status']}.")
+        if resource["processing_type"] not in MERCHANT_PROCESSED:
+            refuse(
+                "merchant-processed",
+                wrong_state(f"{resource['processing_type']} fulfillments are processed by Chargebee."),
+            )
+        if resource["status"] != "in_progress":
+            refuse("in-progress", wrong_state(f"The fulfillment is already {resource['status']}."))
         now = state.clock.now()
         resource = _finish(
             resource, params["status"], now, "external_fulfillment_failed", params.get("failure_reason")
         )
         with state.store.transaction() as db:
-            if not faulty("update-not-stored"):
-                _save(db, resource, None, {})
+            state.hooks.perform("store-update", _save, db, resource, None, {})
             kind = "fulfilled" if params["status"] == "completed" else "failed"
-            if not faulty("no-fulfilled-event" if kind == "fulfilled" else "no-failed-event"):
-                events.record(db, state, kind, fulfillment_id, now, request)
+            events.record(db, state, kind, fulfillment_id, now, request)
     return 200, {"offer_fulfillment": resource}
 
 
@@ -107,9 +102,6 @@ def _settle(db, state, stored: dict[str, Any]) -> None:
         resource = _finish(
             resource, status, at, outcome.get("error_code", "internal_error"), outcome.get("error_message")
         )
-    elif state.config.faulty("no-seven-day-expiry"):
-        _save(db, resource, None, outcome)
-        return
     else:
         at = resource["created_at"] + SEVEN_DAYS
         code = state.reading("AMB-SEVEN-DAY-CODE")
@@ -141,13 +133,13 @@ def _option(state, stored_offer: dict[str, Any], option_id: str) -> dict[str, An
 
 
 def _load(state, fulfillment_id: str) -> dict[str, Any]:
-    if len(fulfillment_id) > 50 and state.config.faulty("long-path-id-crashes"):
-        raise RuntimeError("the id column holds 50 characters")
     stored = state.store.get("fulfillments", fulfillment_id)
     if stored is None:
-        if state.config.faulty("unknown-fulfillment-400"):
-            raise invalid(f"{fulfillment_id!r} is not a valid fulfillment id.", "offer-fulfillment-id")
-        raise not_found(f"No offer fulfillment {fulfillment_id!r}.", "offer-fulfillment-id")
+        state.hooks.refuse(
+            "fulfillment-exists",
+            not_found(f"No offer fulfillment {fulfillment_id!r}.", "offer-fulfillment-id"),
+            fulfillment_id=fulfillment_id,
+        )
     return stored
 
 

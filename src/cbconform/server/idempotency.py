@@ -25,15 +25,17 @@ def lookup(state, key: str, print_: str) -> tuple[int, dict[str, Any]] | None:
         row = db.execute("SELECT fingerprint, status, body FROM idempotency WHERE key = ?", (key,)).fetchone()
     if row is None:
         return None
-    if row[0] != print_ and not state.config.faulty("idempotency-conflict-ignored"):
-        raise ApiError(
-            422,
-            "unable_to_process_request",
-            "The idempotency key was already used with different parameters.",
-            HEADER,
-        )
     if row[0] != print_:
-        return None
+        state.hooks.refuse(
+            "idempotency-payload",
+            ApiError(
+                422,
+                "unable_to_process_request",
+                "The idempotency key was already used with different parameters.",
+                HEADER,
+            ),
+        )
+        return None  # the refusal was waived: the request is served as a new one
     return row[1], json.loads(row[2])
 
 

@@ -14,19 +14,21 @@ class RateLimiter:
         self._sent: deque[int] = deque()
         self._lock = threading.Lock()
 
-    def admit(self, now: int) -> None:
+    def admit(self, now: int) -> ApiError | None:
+        """None when the request fits in the window; otherwise the 429 to answer."""
         with self._lock:
             while self._sent and self._sent[0] <= now - 60:
                 self._sent.popleft()
             if len(self._sent) >= self.per_minute:
                 wait = max(1, self._sent[0] + 60 - now)
-                raise ApiError(
+                return ApiError(
                     429,
                     "api_request_limit_exceeded",
                     f"More than {self.per_minute} requests a minute; retry in {wait} s.",
                     headers={"Retry-After": str(wait)},
                 )
             self._sent.append(now)
+            return None
 
     def clear(self) -> None:
         with self._lock:

@@ -26,12 +26,24 @@ CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL);
 """
 TABLES = ("counters", "personalized_offers", "fulfillments", "orders", "events", "idempotency")
+SELECT_DOC = {
+    t: f"SELECT doc FROM {t} WHERE id = ?" for t in ("personalized_offers", "fulfillments", "orders")
+}
 
 
 class Store:
     def __init__(self, path: str | None = None):
-        self._conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+        # sqlite3 keeps each distinct statement prepared in a per-connection cache; every query here is a
+        # constant string with ? parameters, so each is compiled once.
+        self._conn = sqlite3.connect(
+            path or ":memory:", check_same_thread=False, isolation_level=None, cached_statements=64
+        )
+        if path:  # WAL: readers never wait for the writer; NORMAL sync is durable across crashes with WAL
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            self._conn.execute("PRAGMA journal_mode=MEMORY")
+            self._conn.execute("PRAGMA synchronous=OFF")
         self._conn.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._depth = 0
@@ -60,16 +72,16 @@ class Store:
 
     def next_id(self, prefix: str) -> str:
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
+            (value,) = db.execute(
+                "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1"
+                " RETURNING value",
                 (prefix,),
-            )
-            (value,) = db.execute("SELECT value FROM counters WHERE name = ?", (prefix,)).fetchone()
+            ).fetchone()
         return f"{prefix}_{value:06d}"
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         with self._lock:
-            row = self._conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (key,)).fetchone()
+            row = self._conn.execute(SELECT_DOC[table], (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def reset(self) -> None:
