@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk_test_HOSTILE_a1b2c3d4"
 RUN_LIMIT_S = 150  # a run that takes longer is killed and fails its test
 QUICK = "fetch_known_customer or json_body_accepted or without_offers"
-CONFIG = "[target]\nrequest_deadline = 2\nrun_deadline = 12\n"
+DEADLINES = "[target]\nrequest_deadline = {}\nrun_deadline = {}\n"
 
 
 def key_forms(key: str = KEY) -> list[str]:
@@ -62,11 +62,11 @@ def hostile():
 
 
 class _Launched:
-    def __init__(self, case: str, url: str, base: Path, selection: str):
+    def __init__(self, case: str, url: str, base: Path, selection: str, deadlines: tuple[float, float]):
         self.case, self.dir = case, base / case
         self.dir.mkdir(parents=True)
         config = self.dir / "target.toml"
-        config.write_text(CONFIG, encoding="utf-8")
+        config.write_text(DEADLINES.format(*deadlines), encoding="utf-8")
         self.report_dir = self.dir / "reports"
         argv = [sys.executable, "-m", "cbconform.cli", "run", "--target", f"{url}/{case}/api/v2"]
         argv += ["--api-key", KEY, "--target-config", str(config), "--report-dir", str(self.report_dir)]
@@ -108,10 +108,10 @@ class _Launched:
         return self.result
 
 
-CASES = {  # case (tests/hostile/server.py): the tests run against it
-    "mixed": "personalized_offers and not generated and not multi_brand",
-    "oversized": QUICK,
-    "stalling": QUICK,
+CASES = {  # case (tests/hostile/server.py): the tests run against it, request and run deadlines (s)
+    "mixed": ("personalized_offers and not generated and not multi_brand", (2, 20)),
+    "oversized": (QUICK, (2, 20)),
+    "stalling": (QUICK, (2, 5)),  # the run deadline passes during the third test
 }
 
 
@@ -119,7 +119,7 @@ CASES = {  # case (tests/hostile/server.py): the tests run against it
 def runs(hostile):
     # Not under pytest's basetemp: a concurrent pytest session may prune it while the runs write there.
     base = Path(tempfile.mkdtemp(prefix="cbconform-hostile-"))
-    launched = {case: _Launched(case, hostile.url, base, selection) for case, selection in CASES.items()}
+    launched = {case: _Launched(case, hostile.url, base, *plan) for case, plan in CASES.items()}
     yield launched
     for one in launched.values():
         one.wait()

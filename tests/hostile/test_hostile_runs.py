@@ -74,6 +74,14 @@ def test_oversized_answers_fail_the_rule_with_the_size(runs) -> None:
     assert received.get("ENC-RESPONSE-JSON", "").startswith("response larger than 4194304 bytes"), received
 
 
+def test_a_stalling_target_meets_the_deadlines(runs) -> None:
+    run = runs["stalling"].wait()
+    results = json.loads((run.report_dir / "results.json").read_text("utf-8"))
+    messages = " ".join(e["message"] for e in results["errors"])
+    assert "no complete answer within 2 s" in messages
+    assert "run deadline (5 s) has passed" in json.dumps(results)
+
+
 def test_redirect_is_never_followed(runs, hostile) -> None:
     runs["mixed"].wait()
     assert hostile.counts["mixed"] > 9  # every kind of answer was played at least once
