@@ -1,4 +1,4 @@
-"""`cbconform run` against a target that misbehaves in every way we know (tests/hostile/server.py).
+"""`cbconform run` against a target that misbehaves in every way we know (tests/hostile/hostile_server.py).
 
 Whatever it sends, the run ends by itself within its deadlines, exits with a classified code, writes
 three well-formed reports, leaks no form of the key, prints no traceback and stays under 500 MB.
@@ -13,8 +13,7 @@ import xml.parsers.expat
 
 import html5lib
 import pytest
-
-from conftest import Run, key_forms
+from hostile_runs import Run, key_forms
 
 FAIL, ERROR, INCOMPLETE = 1, 2, 4
 EXPECTED = {  # case: the exit codes that classify it rightly
