@@ -41,6 +41,7 @@ def test_no_traceback_and_bounded(run: Run) -> None:
     for stream in (run.stdout, run.stderr):
         assert "Traceback (most recent call last)" not in stream, stream[-3000:]
     assert "API key was found" not in run.stdout
+    print(f"{run.case}: exit {run.code}, {run.seconds:.1f} s, peak RSS {run.rss_mb:.0f} MB")  # with -s
     assert run.seconds < MAX_SECONDS
     assert run.rss_mb < MAX_RSS_MB
 
