@@ -1,10 +1,16 @@
 """The client the suites use: one call per documented operation, built from contracts/operations.toml,
-in either encoding, with every exchange recorded (and redacted) for checks and reports."""
+in either encoding, with every exchange recorded for checks and reports.
+
+Every answer is read within a size cap and a total deadline (cbconform.transport.read_bounded). An
+answer larger than the cap is kept cut, and reading its body fails ENC-RESPONSE-JSON with "response
+larger than N bytes" (Exchange.json): nothing can be judged from a body the harness would not read
+whole. Redirects are never followed, so the key is never sent to another origin."""
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import json
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,9 +19,11 @@ from urllib.parse import quote
 import httpx
 import qs_codec
 
+from cbconform import redact
 from cbconform.contracts import Contracts
 from cbconform.exchange import Exchange
 from cbconform.target import Target
+from cbconform.transport import DeadlinePassed, RunStopped, read_bounded
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -53,8 +61,14 @@ class Api:
         self, target: Target, contracts: Contracts, transport: httpx.BaseTransport, recorder: Recorder
     ):
         self.target, self.contracts, self.recorder = target, contracts, recorder
-        self._secrets = (target.api_key, base64.b64encode(f"{target.api_key}:".encode()).decode())
-        self._client = httpx.Client(transport=transport, timeout=30.0, follow_redirects=False)
+        redact.register(target.api_key)  # scrubbed from every output; see cbconform.redact
+        self._cap = target.max_response_bytes
+        self._deadline = target.request_deadline
+        if hasattr(transport, "limit_run"):
+            transport.limit_run(target.run_deadline)
+        self._run_left = getattr(transport, "remaining", lambda: None)
+        self._run_stopped = f"the run deadline ({target.run_deadline:g} s) has passed"
+        self._client = httpx.Client(transport=transport, timeout=self._deadline, follow_redirects=False)
 
     def call(
         self,
@@ -95,31 +109,69 @@ class Api:
     def send(self, request: httpx.Request, operation: str | None, authenticated: bool = True) -> Sent:
         """A request built elsewhere (schemathesis), sent with the target's credentials and recorded."""
         auth = self._auth(None) if authenticated else None
-        response = self._client.send(request, auth=auth)
-        exchange = Exchange.record(response, self._secrets, operation=operation, authenticated=authenticated)
-        self.recorder.current.append(exchange)
-        self.recorder.requests += 1
+        response, exchange = self._exchange(request, auth, operation=operation, authenticated=authenticated)
         return Sent(response, exchange)
 
     def _send(self, request: httpx.Request, auth: tuple[str, str] | None, **extra: Any) -> Exchange:
-        response = self._client.send(request, auth=auth)
-        exchange = Exchange.record(response, self._secrets, authenticated=auth is not None, **extra)
+        return self._exchange(request, auth, authenticated=auth is not None, **extra)[1]
+
+    def _exchange(
+        self, request: httpx.Request, auth: tuple[str, str] | None, **extra: Any
+    ) -> tuple[httpx.Response, Exchange]:
+        response, truncated = self._transmit(request, auth)
+        exchange = Exchange.record(response, truncated_at=self._cap if truncated else None, **extra)
+        exchange.response_headers = {k.lower(): v for k, v in response.extensions["sent_headers"].items()}
         self.recorder.current.append(exchange)
         self.recorder.requests += 1
-        return exchange
+        return response, exchange
+
+    def _transmit(self, request: httpx.Request, auth: tuple[str, str] | None) -> tuple[httpx.Response, bool]:
+        """Sends and reads within the cap and the deadline; the answer comes back already read."""
+        seconds, left = self._deadline, self._run_left()
+        if left is not None and left <= 0:
+            raise RunStopped(self._run_stopped)
+        seconds = seconds if left is None else min(seconds, left)
+        request.extensions["timeout"] = httpx.Timeout(seconds).as_dict()
+        started = time.monotonic()
+        try:
+            response = self._client.send(request, auth=auth, stream=True)
+            body, truncated = read_bounded(response, self._cap, started + seconds)
+        except httpx.TimeoutException:
+            if left is not None and left < self._deadline:
+                raise RunStopped(self._run_stopped) from None
+            raise DeadlinePassed(
+                f"the target gave no complete answer within {seconds:g} s", request=request
+            ) from None
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _FRAMING]
+        done = httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=body,
+            request=request,
+            extensions=dict(response.extensions),
+        )
+        with contextlib.suppress(RuntimeError):  # a response that was never streamed has no timing
+            done.elapsed = response.elapsed
+        done.extensions["sent_headers"] = response.headers  # as sent, framing headers included
+        return done, truncated
 
     def admin(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         """The reference server's control plane at /__admin, beside /api/v2; None when not offered."""
         root = self.target.grow_url.rsplit("/api/v2", 1)[0]
-        response = self._client.request(
-            method, f"{root}/__admin{path}", json=payload, auth=(self.target.api_key, "")
-        )
-        self.recorder.requests += 1
+        request = self._client.build_request(method, f"{root}/__admin{path}", json=payload)
+        try:
+            response, truncated = self._transmit(request, (self.target.api_key, ""))
+        except httpx.TransportError:  # a target that does not answer there offers no control plane
+            return None
+        finally:
+            self.recorder.requests += 1
+        if truncated:
+            return None
         if response.status_code != 200:
             return None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     def _auth(self, auth: str | tuple[str, str] | None) -> tuple[str, str] | None:
@@ -131,6 +183,9 @@ class Api:
 
     def close(self) -> None:
         self._client.close()
+
+
+_FRAMING = ("content-encoding", "content-length", "transfer-encoding")
 
 
 def _encode(body: Any, encoding: str, content: bytes | str | None) -> tuple[bytes | str | None, str | None]:

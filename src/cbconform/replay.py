@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from cbconform import contracts as contracts_module
+from cbconform import redact
 from cbconform.checks import CHECKS
 from cbconform.checks import responses as response_checks
 from cbconform.exchange import SECRET_HEADERS, Exchange
@@ -51,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    redact.register(args.api_key, os.environ.get("CHARGEBEE_API_KEY"))
+    with redact.redacted_streams():  # what a target echoes back is printed scrubbed (cbconform.redact)
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         results = _load(Path(args.results))
         failures = _chosen(results, args.failure)

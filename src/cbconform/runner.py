@@ -9,9 +9,7 @@ with the gate's exit code (docs/GATE.md):
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
-import io
 import json
 import os
 import signal
@@ -22,14 +20,13 @@ from typing import Any
 
 import pytest
 
-from cbconform import paths, settings
+from cbconform import paths, redact, settings
 from cbconform.plugin import Resolved
 from cbconform.report import HTML, JUNIT, RESULTS, load, write_all
 from cbconform.report.terminal import Progress, summary
 from cbconform.session import Session, SessionError
 
 CONFORMS, FAILED, HARNESS, UNREACHABLE, INCOMPLETE = 0, 1, 2, 3, 4
-REDACTED = "[REDACTED]"
 DEFAULT_REPORT_DIR = "reports"
 VERDICT_CODES = {"pass": CONFORMS, "fail": FAILED, "error": HARNESS, "incomplete": INCOMPLETE}
 
@@ -61,12 +58,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"cbconform: {error}", file=sys.stderr)
         return HARNESS
     report_dir = Path(values["report_dir"])
-    secrets = _secrets(values.get("api_key"))
+    redact.register(values.get("api_key"), os.environ.get("CHARGEBEE_API_KEY"))
     _clear(report_dir)
-    out = _Redacting(sys.stdout, secrets)
+    out = redact.RedactingStream(sys.stdout)
     mode = args.progress if args.progress != "auto" else ("bar" if sys.stdout.isatty() else "quiet")
     progress = Progress(out, mode)
-    with _redacted_streams(secrets), _key_in_env(values.get("api_key")), _sigterm_interrupts():
+    with redact.redacted_streams(), _key_in_env(values.get("api_key")), _sigterm_interrupts():
         try:
             pytest_code = pytest.main(pytest_argv(args), plugins=[progress, Resolved(values, given)])
         except KeyboardInterrupt:
@@ -78,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
         if results is not None and results["run"].get("exit_code") != code:
             results["run"]["exit_code"] = code
             write_all(results, report_dir)
-        leaked = _scrub(report_dir, secrets)
+        leaked = redact.scrub_files(report_dir)
         usage = pytest_code == pytest.ExitCode.USAGE_ERROR
         _report(out, results, code, progress, str(report_dir), leaked, usage)
     return HARNESS if leaked else code
@@ -148,16 +145,6 @@ def _report(out, results, code, progress: Progress, report_dir: str, leaked: lis
     out.flush()
 
 
-def _secrets(api_key: str | None) -> tuple[str, ...]:
-    keys = {api_key, os.environ.get("CHARGEBEE_API_KEY")}
-    keys.discard(None)
-    keys.discard("")
-    forms = set()
-    for key in keys:
-        forms |= {key, base64.b64encode(f"{key}:".encode()).decode(), base64.b64encode(key.encode()).decode()}
-    return tuple(sorted(forms, key=len, reverse=True))
-
-
 def _clear(report_dir: Path) -> None:
     """Removes the previous run's reports, so a run that stops early never leaves stale ones behind."""
     for name in (RESULTS, JUNIT, HTML):
@@ -170,57 +157,6 @@ def _load(path: Path) -> dict[str, Any] | None:
         return load(path)
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         return None
-
-
-def _scrub(report_dir: Path, secrets: tuple[str, ...]) -> list[str]:
-    leaked = []
-    if not report_dir.is_dir():
-        return leaked
-    for path in sorted(p for p in report_dir.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        clean = data
-        for secret in secrets:
-            clean = clean.replace(secret.encode(), REDACTED.encode())
-        if clean != data:
-            path.write_bytes(clean)
-            leaked.append(str(path))
-    return leaked
-
-
-class _Redacting(io.TextIOBase):
-    """A text stream that writes through to another with every secret replaced."""
-
-    def __init__(self, stream: Any, secrets: tuple[str, ...]):
-        self._stream, self._secrets = stream, secrets
-
-    def write(self, text: str) -> int:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        self._stream.write(text)
-        return len(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def isatty(self) -> bool:
-        return self._stream.isatty()
-
-    def fileno(self) -> int:
-        return self._stream.fileno()
-
-    @property
-    def encoding(self) -> str:
-        return getattr(self._stream, "encoding", "utf-8")
-
-
-@contextlib.contextmanager
-def _redacted_streams(secrets: tuple[str, ...]) -> Iterator[None]:
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _Redacting(saved[0], secrets), _Redacting(saved[1], secrets)
-    try:
-        yield
-    finally:
-        sys.stdout, sys.stderr = saved
 
 
 @contextlib.contextmanager

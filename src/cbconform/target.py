@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
-from cbconform import settings
+from cbconform import liveguard, redact, settings
 
 DEFAULT_KEY = "test_conformance_key"
 EMBEDDED_URL = "http://embedded.invalid/api/v2"
@@ -37,6 +36,7 @@ class Target:
     max_requests: int | None = None
     max_response_bytes: int = 4 * 1024 * 1024
     request_deadline: float = 30.0
+    run_deadline: float = 1800.0  # issue 13: past it, every request raises transport.RunStopped
     readings: Mapping[str, str] = field(default_factory=dict)
     faults: frozenset[str] = frozenset()  # the embedded server's faults, for the kill matrix
 
@@ -79,6 +79,12 @@ def build(values: Mapping[str, Any]) -> Target:
     embedded = grow is None
     features, absent = (frozenset(values.get(k) or ()) for k in ("features", "absent"))
     _known_features(features, absent)
+    key = str(values.get("api_key") or DEFAULT_KEY)
+    try:  # issue 13: a key too short to scrub is refused; every other key joins the scrubber
+        redact.check_key(key, embedded)
+    except redact.KeyTooShort as error:
+        raise TargetError(str(error)) from None
+    redact.register(key)
     if values.get("fault") and not embedded:
         raise TargetError(
             "--fault breaks the embedded reference server; serve a faulty remote one with"
@@ -87,7 +93,7 @@ def build(values: Mapping[str, Any]) -> Target:
     return Target(
         grow_url=grow or EMBEDDED_URL,
         core_url=core or EMBEDDED_URL,
-        api_key=str(values.get("api_key") or DEFAULT_KEY),
+        api_key=key,
         site=values.get("site"),
         embedded=embedded,
         customer_id=values["customer_id"],
@@ -96,10 +102,13 @@ def build(values: Mapping[str, Any]) -> Target:
         business_entity_id=values["business_entity_id"],
         features=features,
         absent_features=absent,
-        rate=_rate(values.get("rate"), embedded or (_loopback(grow) and _loopback(core))),
+        rate=_rate(
+            values.get("rate"), embedded or (liveguard.is_loopback(grow) and liveguard.is_loopback(core))
+        ),
         max_requests=values.get("max_requests"),
         max_response_bytes=values["max_response_bytes"],
         request_deadline=values["request_deadline"],
+        run_deadline=values["run_deadline"],
         readings=dict(values.get("reading") or {}),
         faults=frozenset(values.get("fault") or ()),
     )
@@ -128,24 +137,13 @@ def _rate(given: int | None, local: bool) -> int | None:
     return given or None
 
 
-def _loopback(url: str | None) -> bool:
-    host = urlsplit(url or "").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _urls(values: Mapping[str, Any], allow_live: bool) -> tuple[str | None, str | None]:
     if values.get("site"):
         site = str(values["site"])
-        if not site.endswith("-test") and not allow_live:
-            raise TargetError(
-                f"Refusing to run against the live site {site!r}: the suites create fulfillments and orders, "
-                "so use the -test site or pass --allow-live-site."
-            )
+        try:  # issue 13: one guard (cbconform.liveguard) for a site and for every URL below
+            liveguard.check_site(site, allow_live)
+        except liveguard.LiveSite as error:
+            raise TargetError(str(error)) from None
         return site_urls(site)
     target = values.get("target")
     grow, core = values.get("grow_url") or target, values.get("core_url") or target
@@ -154,4 +152,8 @@ def _urls(values: Mapping[str, Any], allow_live: bool) -> tuple[str | None, str 
     for url in (grow, core):
         if url and (urlsplit(str(url)).scheme not in ("http", "https") or not urlsplit(str(url)).netloc):
             raise TargetError(f"{url!r} is not an http(s) URL such as http://127.0.0.1:8080/api/v2.")
+        try:
+            liveguard.check_url(str(url or ""), allow_live)
+        except liveguard.LiveSite as error:
+            raise TargetError(str(error)) from None
     return (str(grow).rstrip("/"), str(core).rstrip("/")) if grow else (None, None)

@@ -1,25 +1,57 @@
 """Transports: the whole seam between the suites and a target.
 
 `InProcess` runs the reference server's ASGI app with no socket. `Mannered` wraps any transport with
-what a remote target deserves: a request budget, throttling to its documented limit, and patience
-with 429 + Retry-After."""
+what a remote target deserves: a request budget, a whole-run deadline, throttling to its documented
+limit, and patience with 429 + Retry-After. `read_bounded` reads one answer within a size cap and a
+total deadline, whatever the target sends."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
+from collections.abc import Callable
 
 import httpx
 from anyio.from_thread import start_blocking_portal
 
+DEFAULT_RUN_DEADLINE_S = 1800.0
+
 
 class RunStopped(Exception):
-    """The run may send nothing more (budget spent, deadline passed): the test is not run, and the run
-    is incomplete."""
+    """The run cannot send more requests (the budget is spent or the run deadline passed); the test
+    that meets it is incomplete, not failed. `reason` is one sentence."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class BudgetExhausted(RunStopped):
     """--max-requests was reached."""
+
+
+class DeadlinePassed(httpx.ReadTimeout):
+    """One request found no complete answer within its total deadline (not a per-chunk timeout)."""
+
+
+def read_bounded(response: httpx.Response, cap: int, deadline: float) -> tuple[bytes, bool]:
+    """The decoded body up to `cap` bytes, and whether there was more; reading stops at the cap and at
+    `deadline` (time.monotonic()), however slowly the target trickles. The response is closed."""
+    body = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            body += chunk[: cap + 1 - len(body)]
+            if len(body) > cap:
+                return bytes(body[:cap]), True
+            if time.monotonic() > deadline:
+                raise DeadlinePassed(
+                    "no complete answer before the request's deadline", request=response.request
+                )
+    finally:
+        response.close()
+    return bytes(body), False
 
 
 class InProcess(httpx.BaseTransport):
@@ -44,13 +76,34 @@ class InProcess(httpx.BaseTransport):
 class Mannered(httpx.BaseTransport):
     RETRIES_ON_429 = 3
 
-    def __init__(self, inner: httpx.BaseTransport, per_minute: int | None, max_requests: int | None) -> None:
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        per_minute: int | None,
+        max_requests: int | None,
+        run_deadline_s: float | None = DEFAULT_RUN_DEADLINE_S,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self._inner = inner
+        self._per_minute = per_minute
         self._interval = 60.0 / per_minute if per_minute else 0.0
         self._max = max_requests
         self._lock = threading.Lock()
         self._next_at = 0.0
+        self._ends_at = time.monotonic() + run_deadline_s if run_deadline_s else None
+        self._run_deadline_s = run_deadline_s
+        self._notify = notify or tell_user
+        self._told = False
         self.sent = 0
+
+    def limit_run(self, seconds: float | None) -> None:
+        """The whole run may last `seconds` from now; later requests raise RunStopped."""
+        self._run_deadline_s = seconds
+        self._ends_at = time.monotonic() + seconds if seconds else None
+
+    def remaining(self) -> float | None:
+        """Seconds left before the run deadline; None without one."""
+        return None if self._ends_at is None else self._ends_at - time.monotonic()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         for attempt in range(self.RETRIES_ON_429 + 1):
@@ -70,9 +123,18 @@ class Mannered(httpx.BaseTransport):
         with self._lock:
             if self._max is not None and self.sent >= self._max:
                 raise BudgetExhausted(f"the request budget (--max-requests {self._max}) is spent")
+            left = self.remaining()
+            if left is not None and left <= 0:
+                raise RunStopped(f"the run deadline ({self._run_deadline_s:g} s) has passed")
             self.sent += 1
             delay = self._next_at - time.monotonic()
             self._next_at = max(self._next_at, time.monotonic()) + self._interval
+            first_wait, self._told = delay > 0 and not self._told, self._told or delay > 0
+        if first_wait:
+            self._notify(
+                f"cbconform: throttling to {self._per_minute} requests a minute for a remote target"
+                " (--rate N to change it, --rate 0 for none)"
+            )
         if delay > 0:
             time.sleep(delay)
 
@@ -85,3 +147,27 @@ def _retry_after(response: httpx.Response) -> float:
         return min(60.0, max(0.0, float(response.headers.get("retry-after", "1"))))
     except ValueError:
         return 1.0
+
+
+def _user_stream():
+    # The terminal as it was when the harness was imported: during a test pytest captures fd 2, and a
+    # notice about waiting must reach the person who waits.
+    try:
+        return os.fdopen(os.dup(sys.__stderr__.fileno()), "w", buffering=1, encoding="utf-8", closefd=True)
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+_USER = _user_stream()
+
+
+def tell_user(message: str) -> None:
+    """One line to the person running the suite, past pytest's capture; secrets scrubbed."""
+    from cbconform.redact import scrub
+
+    stream = _USER or sys.stderr
+    try:
+        stream.write(scrub(message) + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass

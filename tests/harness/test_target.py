@@ -36,7 +36,7 @@ def test_command_line_over_environment_over_file_over_defaults(tmp_path: Path) -
     env = {
         "CBCONFORM_CONFIG": config,
         "CBCONFORM_TARGET": "http://env.example/api/v2",
-        "CHARGEBEE_API_KEY": "env_key",
+        "CHARGEBEE_API_KEY": "env_key_0001",
         "CBCONFORM_RATE": "22",
     }
     only_file = resolve({}, env={"CBCONFORM_CONFIG": config})
@@ -50,13 +50,13 @@ def test_command_line_over_environment_over_file_over_defaults(tmp_path: Path) -
     with_env = resolve({}, env=env)
     assert (with_env.grow_url, with_env.api_key, with_env.rate) == (
         "http://env.example/api/v2",
-        "env_key",
+        "env_key_0001",
         22,
     )
     assert with_env.max_requests == 7 and with_env.customer_id == "cust_file"  # the file still fills gaps
 
-    cli = resolve({"target": "http://cli.example/api/v2", "api_key": "cli_key", "rate": None}, env=env)
-    assert (cli.grow_url, cli.core_url, cli.api_key) == ("http://cli.example/api/v2",) * 2 + ("cli_key",)
+    cli = resolve({"target": "http://cli.example/api/v2", "api_key": "cli_key_0001", "rate": None}, env=env)
+    assert (cli.grow_url, cli.core_url, cli.api_key) == ("http://cli.example/api/v2",) * 2 + ("cli_key_0001",)
     assert cli.rate == 22  # an option not given on the command line falls through to the environment
 
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 
-from cbconform.report import OUTCOME_RANK, sections
+from cbconform.report import OUTCOME_RANK, safe, sections
 from cbconform.report.defaults import normalise
 from cbconform.report.links import anchor, failure_link
 
@@ -273,11 +273,11 @@ def _pretty(body: Any, headers: Any) -> dict[str, Any]:
     kind = str(headers.get("content-type") or "").split(";")[0].strip().lower()
     readable = None
     if body:
-        try:
-            readable = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-        except ValueError:
-            if kind == "application/x-www-form-urlencoded":
-                readable = "\n".join(f"{k} = {v}" for k, v in parse_qsl(body, keep_blank_values=True))
+        parsed, value = safe.parse_json(body)  # deep or wide JSON cannot break the page (report.safe)
+        if parsed:
+            readable = safe.visible(safe.pretty_json(value, limit=BODY_LIMIT))
+        elif kind == "application/x-www-form-urlencoded":
+            readable = "\n".join(f"{k} = {v}" for k, v in parse_qsl(body, keep_blank_values=True))
     clipped = len(body) > BODY_LIMIT
     return {
         "raw": body[:BODY_LIMIT],

@@ -3,17 +3,24 @@
 A test suite per area; a test case per (rule, test citing it), classname = the rule's group. A rule no
 test cites gets one test case of its own, skipped with the reason. Skipped cases carry a `type` that
 tells a skip, an expected failure and a rule the test never reached apart, so the worst case of each
-rule gives back the rule's outcome in results.json."""
+rule gives back the rule's outcome in results.json. Every string goes through report.safe.xml first:
+characters XML 1.0 forbids (control characters a target may send) are written as visible escapes."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from cbconform.report import safe
+
 AREAS = ("resources", "lifecycle", "headers", "errors", "orders")
 
 
 def render(results: dict[str, Any]) -> str:
+    return _render(safe.clean_value(results, safe.xml))
+
+
+def _render(results: dict[str, Any]) -> str:
     failures = {(f["rule_id"], f["test"]): f for f in results["failures"]}
     tests = {t["nodeid"]: t for t in results["tests"]}
     failed_rules: dict[str, list[str]] = {}

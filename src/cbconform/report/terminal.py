@@ -16,6 +16,7 @@ from typing import Any, TextIO
 import pytest
 
 from cbconform.checks import ConformanceFailure
+from cbconform.report import safe
 from cbconform.report.defaults import normalise
 from cbconform.report.links import failure_link
 
@@ -138,7 +139,8 @@ class Progress:
         for rule_id, received in self.broken.get(nodeid, []):
             if rule_id not in self.rules_seen:
                 self.rules_seen.add(rule_id)
-                self.out.write(f"{ICONS['fail']} FAIL  {rule_id:<34} {received[:70]}  ({nodeid})\n")
+                shown = safe.terminal(received[:70])  # a target's text cannot move the cursor
+                self.out.write(f"{ICONS['fail']} FAIL  {rule_id:<34} {shown}  ({nodeid})\n")
 
     def status(self) -> str:
         """Tests ended, requests sent, rules decided (every test citing them has ended), time taken."""
@@ -209,7 +211,7 @@ def summary(
 ) -> list[str]:
     """The end of a run in a few lines: verdict, what limited it, the failing rules with a link to each
     in report.html, where the reports are. --quiet keeps the verdict, the links and the paths."""
-    r = normalise(results)
+    r = normalise(safe.clean_value(results, safe.terminal))  # what a target sent shows escaped
     on = colour_on() if colour is None else colour
     key = "unreachable" if code == 3 else str(r["summary"]["verdict"])
     rules, run, target = r["rules"], r["run"], r["target"]
