@@ -11,9 +11,11 @@ that served server instead of the socketless embedded one."""
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from cbconform.exchange import Exchange
 from cbconform.target import EMBEDDED_URL, Target
@@ -84,7 +86,7 @@ def capture(log: list, failing: Exchange | None) -> list[dict[str, Any]]:
     if steps and failing is None:
         steps += [{"clock": p} for pos, t, p in moves if pos == end and t in (0, tag)]
     if steps and "clock" not in steps[-1]:
-        steps[-1]["response"] = log[chosen[-1]].response_body
+        steps[-1]["response"] = served(log[chosen[-1]].response_body)
     return steps[-MAX_STEPS:]
 
 
@@ -132,7 +134,7 @@ def returned_ids(body: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
 
 
 def served(text: str) -> str:
-    return text.replace(EMBEDDED_URL, SERVED_URL)
+    return text.replace(urlsplit(EMBEDDED_URL).netloc, urlsplit(SERVED_URL).netloc)
 
 
 def serve_command(target: Target) -> str:
@@ -165,5 +167,5 @@ def attach(target: Target, log: list, failing: Exchange | None, failure: dict[st
         if failure.get("curl"):
             failure["curl"] = served(failure["curl"])
         if failure.get("exchange"):
-            failure["exchange"]["request"]["url"] = served(failure["exchange"]["request"]["url"])
+            failure["exchange"] = json.loads(served(json.dumps(failure["exchange"])))
     return failure

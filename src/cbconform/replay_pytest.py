@@ -1,0 +1,154 @@
+"""`cbconform replay --format pytest`: a standalone test file, one test per failure, that plays the
+failure's story with httpx alone (playback.py, copied in) and asserts the recorded expectation.
+
+The expectation is what the failed check can say without the suite: a status for an acceptance or a
+refusal, the `param` an error must name, and otherwise that the answer is no longer the recorded failing
+one (ids and timestamps aside, by their length only). The key is read from CHARGEBEE_API_KEY when the
+tests run; the file never holds one."""
+
+from __future__ import annotations
+
+import inspect
+import pprint
+import re
+from pathlib import Path
+from typing import Any
+
+from cbconform import playback
+from cbconform.replay import RESPONSE_CHECKS, UsageError, _literal, steps_of
+from cbconform.story import SERVED_URL
+
+HEADER = '''"""Failures found by a cbconform run, as standalone tests (pytest and httpx only).
+The run: {results}
+
+Each test plays the failure's story against the target, with the ids the target returns, and checks
+the last answer against what was documented. Run against the target under test:
+
+    CHARGEBEE_API_KEY=... CBCONFORM_TARGET={target} pytest {name}
+
+(or CBCONFORM_GROW_URL and CBCONFORM_CORE_URL for two hosts).{serve}"""
+
+from __future__ import annotations
+
+'''
+
+TESTS = """
+
+import os
+
+import pytest
+
+KEY = os.environ.get("CHARGEBEE_API_KEY", "")
+TARGET = os.environ.get("CBCONFORM_TARGET", {target!r})
+BASES = {{
+    "grow": os.environ.get("CBCONFORM_GROW_URL", TARGET).rstrip("/"),
+    "core": os.environ.get("CBCONFORM_CORE_URL", TARGET).rstrip("/"),
+}}
+FAILURES = {failures}
+
+
+def replayed(failure):
+    if not KEY:
+        pytest.fail("Set CHARGEBEE_API_KEY to the target's API key.")
+    with httpx.Client(timeout=30.0, follow_redirects=False) as client:
+        player = Player(client, BASES, KEY, features_of(client, BASES["grow"], KEY))
+        try:
+            response = player.play(failure["steps"])
+        except CannotReplay as why:
+            pytest.skip(f"CANNOT REPLAY ({{why}})")
+    if response is None:
+        pytest.skip("CANNOT REPLAY (the story ends without a request to check)")
+    return response
+
+
+def check(failure):
+    response, expect = replayed(failure), failure["expect"]
+    body = _json(response)
+    said = f"[{{failure['rule_id']}}] documented: {{failure['documented']}}"
+    said += f"; received: HTTP {{response.status_code}}"
+    if "statuses" in expect:
+        assert response.status_code in expect["statuses"], said
+    elif "param" in expect:
+        named = body.get("param") if isinstance(body, dict) else None
+        assert named == expect["param"], f"{{said}}, param = {{named!r}}"
+    else:
+        if response.status_code // 100 != expect["status"] // 100:
+            recorded = expect["status"]
+            pytest.skip(f"CANNOT REPLAY (HTTP {{response.status_code}} where {{recorded}} was recorded)")
+        same = response.status_code == expect["status"] and normalize(body) == normalize(expect["answer"])
+        assert not same, f"{{said}}, the recorded failing answer again ({{failure['received']}})"
+"""
+
+TEST = """
+
+def test_{name}():
+    check(FAILURES[{index}])
+"""
+
+
+def write(path: Path, results: dict[str, Any], failures: list[dict[str, Any]], contracts, bases) -> Path:
+    target = results.get("target") or {}
+    url = (bases or {}).get("grow") or (
+        SERVED_URL if target.get("kind") == "embedded" else target.get("grow_url")
+    )
+    serve = ""
+    if target.get("kind") == "embedded" and failures:
+        command = failures[0].get("reproduce", {}).get("serve") or "cbconform serve --admin"
+        serve = (
+            f"\n\nThe failures came from the embedded reference server; serve the same one:\n    {command}"
+        )
+    data = [_entry(f, contracts) for f in failures]
+    text = HEADER.format(
+        results=results.get("run", {}).get("command") or "a results file",
+        target=url,
+        name=path.name,
+        serve=serve,
+    )
+    text += _playback_source() + TESTS.format(target=url, failures=pprint.pformat(data, width=110))
+    text += "".join(TEST.format(name=_name(f), index=i) for i, f in enumerate(failures))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"Cannot write {path}: {error.strerror}.") from None
+    return path
+
+
+def _playback_source() -> str:
+    source = inspect.getsource(playback)
+    return source[source.index("import json") :]
+
+
+def _entry(failure: dict[str, Any], contracts) -> dict[str, Any]:
+    steps = steps_of(failure, contracts)
+    return {
+        "id": failure["id"],
+        "rule_id": failure["rule_id"],
+        "documented": failure.get("documented"),
+        "received": failure.get("received"),
+        "expect": expectation(failure, steps),
+        "steps": steps,
+    }
+
+
+def expectation(failure: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    check, documented = failure.get("check"), failure.get("documented") or ""
+    if check == "accepted":
+        return {"statuses": list(range(200, 300))}
+    if check == "rejected":
+        return {"statuses": sorted({int(n) for n in re.findall(r"\d{3}", documented)})}
+    if check == "param_names_field":
+        return {"param": _literal(documented.partition("=")[2])}
+    if check == "success_status" and check in RESPONSE_CHECKS:
+        return {"statuses": [int(n) for n in re.findall(r"\d{3}", documented)][:1]}
+    recorded = failure.get("exchange") or {}
+    response = recorded.get("response") or {}
+    last = next((s for s in reversed(steps) if "clock" not in s), {})
+    return {
+        "status": response.get("status", last.get("status", 200)),
+        "answer": playback.parsed(response.get("body") if response else last.get("response")),
+    }
+
+
+def _name(failure: dict[str, Any]) -> str:
+    return re.sub(r"\W+", "_", f"{failure['id']}_{failure['rule_id']}").lower()
