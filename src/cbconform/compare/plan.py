@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cbconform.api import Api
+from cbconform.api import NO_AUTH, Api
 from cbconform.checks import ConformanceFailure, Failure
 from cbconform.checks.expect import Expect
 from cbconform.exchange import Exchange
@@ -84,7 +84,17 @@ class Planner:
             self.cases("update_offer_fulfillment", lambda: self._update_base(offer))
         self.unknown_ids()
         self.orders()
+        self.credentials()
         return self.run
+
+    def credentials(self) -> None:
+        body = {"customer_id": self.target.customer_id}
+        for label, auth, rule in (
+            ("offers without a key", NO_AUTH, "AUTH-MISSING-KEY-401"),
+            ("offers with a wrong key", ("cbconform_wrong_key", ""), "AUTH-WRONG-KEY-401"),
+        ):
+            judge = lambda ex, rule=rule: self.expect.rejected(ex, rule, (401,))  # noqa: E731
+            self.step(label, "personalized_offers", judge, body=body, auth=auth)
 
     def offers(self) -> dict[str, Any] | None:
         t, accepted = self.target, self.expect.accepted
