@@ -169,7 +169,9 @@ class Replayer:
         if not steps:
             return f"{head} CANNOT REPLAY (no request was recorded for it)", True
         with self._client() as client:
-            player = playback.Player(client, self.bases, self.key, self._features_of(client))
+            moves = any("clock" in step for step in steps)
+            features = self._features_of(client) if moves else set()
+            player = playback.Player(client, self.bases, self.key, features)
             try:
                 response = player.play(steps)
             except playback.CannotReplay as why:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import html5lib
 import pytest
 
 from cbconform import cli
@@ -93,6 +94,7 @@ def test_clean_with_faulty_exits_1_naming_the_rule(tmp_path, capsys):
     assert f"  {rule}: pass on A, fail on B" in out and "compare: DIFFER" in out
     html = (tmp_path / "compare.html").read_text()
     assert rule in html and 'class="differs"' in html
+    html5lib.HTMLParser(strict=True).parse(html)
 
 
 @pytest.mark.parametrize(
