@@ -232,3 +232,36 @@ def test_generated_pytest_file_fails_on_the_faulty_server_and_passes_on_a_clean_
     assert failing.returncode == 1 and "1 failed" in failing.stdout, failing.stdout
     passing = pytest_against(clean)
     assert passing.returncode == 0 and "1 passed" in passing.stdout, passing.stdout
+
+
+def test_story_of_a_hypothesis_test_is_its_last_shrunk_example():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cbconform.exchange import Exchange
+    from cbconform.story import Log, capture
+
+    log = Log()
+
+    def exchange(path: str) -> Exchange:
+        return Exchange("POST", f"http://embedded.invalid/api/v2/{path}", {}, "", 200, {}, "{}", 0.0)
+
+    log.append(exchange("fixture"))  # before any example, as a fixture's request is
+
+    @settings(database=None, derandomize=True)
+    @given(st.integers(min_value=0, max_value=1000))
+    def example(n):
+        for i in range(n % 7):
+            log.append(exchange(f"step-{n}-{i}"))
+        if n >= 20:
+            log.clock({"advance": n})
+            log.append(exchange(f"failing-{n}"))
+            raise AssertionError
+
+    with pytest.raises(AssertionError):
+        example()
+    story = capture(log, log[-1])
+    paths = [s["url"].rsplit("/", 1)[1] if "url" in s else s for s in story]
+    # The shrunk example is n = 20: six steps, the clock move, then the failing request.
+    assert paths == ["fixture", *[f"step-20-{i}" for i in range(6)], {"clock": {"advance": 20}}, "failing-20"]
+    assert story[0]["url"].startswith("http://127.0.0.1:8080/api/v2/")
