@@ -29,14 +29,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from cbconform import contracts as contracts_module
-from cbconform import playback
+from cbconform import playback, settings
 from cbconform.checks import CHECKS
 from cbconform.checks import responses as response_checks
 from cbconform.exchange import Exchange
-from cbconform.target import DEFAULT_KEY, EMBEDDED_URL
+from cbconform.target import DEFAULT_KEY, EMBEDDED_URL, REMOTE_RATE
 from cbconform.transport import InProcess, Mannered
 
 FIXED, FAILING, USAGE, UNREACHABLE = 0, 1, 2, 3
+KEY_ENV = settings.BY_NAME["api_key"].env or ""
 RESPONSE_CHECKS = {name for name, c in CHECKS.items() if c.fn.__module__ == response_checks.__name__}
 
 
@@ -49,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", metavar="URL", help="one base URL serving both hosts")
     parser.add_argument("--grow-url", metavar="URL", help="base URL of the grow host")
     parser.add_argument("--core-url", metavar="URL", help="base URL of the core host")
-    parser.add_argument("--api-key", help="the API key (default: $CHARGEBEE_API_KEY); never printed")
+    parser.add_argument("--api-key", help=f"the API key (default: ${KEY_ENV}); never printed")
     parser.add_argument(
         "--failure", action="append", default=[], metavar="ID", help="replay only this failure (repeatable)"
     )
@@ -73,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
             path = replay_pytest.write(Path(args.output), results, failures, contracts, bases)
             print(f"Wrote {len(failures)} test(s) to {path}; run them with `pytest {path}`.")
             return FIXED
-        replayer = Replayer(results, contracts, bases, args.api_key or os.environ.get("CHARGEBEE_API_KEY"))
+        replayer = Replayer(results, contracts, bases, args.api_key or os.environ.get(KEY_ENV))
     except UsageError as error:
         print(f"cbconform replay: {error}", file=sys.stderr)
         return USAGE
@@ -157,7 +158,7 @@ class Replayer:
         self.embedded = bases is None and target.get("kind") == "embedded"
         self.key = key or (DEFAULT_KEY if self.embedded else "")
         if not self.key:
-            raise UsageError("No API key: set CHARGEBEE_API_KEY (or pass --api-key).")
+            raise UsageError(f"No API key: set {KEY_ENV} (or pass --api-key).")
         recorded = {"grow": target.get("grow_url") or "", "core": target.get("core_url") or ""}
         self.bases = {"grow": EMBEDDED_URL, "core": EMBEDDED_URL} if self.embedded else bases or recorded
         self.secrets = (self.key, base64.b64encode(f"{self.key}:".encode()).decode())
@@ -186,7 +187,7 @@ class Replayer:
         if self.embedded:  # a fresh server per story: one story's state never meets another's
             transport: httpx.BaseTransport = InProcess(_app(self.target, self.key))
         else:
-            transport = Mannered(httpx.HTTPTransport(), 150, None)
+            transport = Mannered(httpx.HTTPTransport(), REMOTE_RATE, None)
         return httpx.Client(transport=transport, timeout=30.0, follow_redirects=False)
 
     def _features_of(self, client: httpx.Client) -> set[str]:

@@ -3,8 +3,8 @@ failure's story with httpx alone (playback.py, copied in) and asserts the record
 
 The expectation is what the failed check can say without the suite: a status for an acceptance or a
 refusal, the `param` an error must name, and otherwise that the answer is no longer the recorded failing
-one (ids and timestamps aside, by their length only). The key is read from CHARGEBEE_API_KEY when the
-tests run; the file never holds one."""
+one (ids and timestamps aside, by their length only). The key is read from the environment (the
+variable the `api_key` setting declares) when the tests run; the file never holds one."""
 
 from __future__ import annotations
 
@@ -14,19 +14,20 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cbconform import playback
+from cbconform import playback, settings
 from cbconform.replay import RESPONSE_CHECKS, UsageError, _literal, steps_of
 from cbconform.story import SERVED_URL
 
+ENVS = {"key": "api_key", "target": "target", "grow": "grow_url", "core": "core_url"}
 HEADER = '''"""Failures found by a cbconform run, as standalone tests (pytest and httpx only).
 The run: {results}
 
 Each test plays the failure's story against the target, with the ids the target returns, and checks
 the last answer against what was documented. Run against the target under test:
 
-    CHARGEBEE_API_KEY=... CBCONFORM_TARGET={target} pytest {name}
+    {key_env}=... {target_env}={target} pytest {name}
 
-(or CBCONFORM_GROW_URL and CBCONFORM_CORE_URL for two hosts).{serve}"""
+(or {grow_env} and {core_env} for two hosts).{serve}"""
 
 from __future__ import annotations
 
@@ -38,18 +39,18 @@ import os
 
 import pytest
 
-KEY = os.environ.get("CHARGEBEE_API_KEY", "")
-TARGET = os.environ.get("CBCONFORM_TARGET", {target!r})
+KEY = os.environ.get({key_env!r}, "")
+TARGET = os.environ.get({target_env!r}, {target!r})
 BASES = {{
-    "grow": os.environ.get("CBCONFORM_GROW_URL", TARGET).rstrip("/"),
-    "core": os.environ.get("CBCONFORM_CORE_URL", TARGET).rstrip("/"),
+    "grow": os.environ.get({grow_env!r}, TARGET).rstrip("/"),
+    "core": os.environ.get({core_env!r}, TARGET).rstrip("/"),
 }}
 FAILURES = {failures}
 
 
 def replayed(failure):
     if not KEY:
-        pytest.fail("Set CHARGEBEE_API_KEY to the target's API key.")
+        pytest.fail("Set {key_env} to the target's API key.")
     with httpx.Client(timeout=30.0, follow_redirects=False) as client:
         player = Player(client, BASES, KEY, features_of(client, BASES["grow"], KEY))
         try:
@@ -98,13 +99,10 @@ def write(path: Path, results: dict[str, Any], failures: list[dict[str, Any]], c
             f"\n\nThe failures came from the embedded reference server; serve the same one:\n    {command}"
         )
     data = [_entry(f, contracts) for f in failures]
-    text = HEADER.format(
-        results=results.get("run", {}).get("command") or "a results file",
-        target=url,
-        name=path.name,
-        serve=serve,
-    )
-    text += _playback_source() + TESTS.format(target=url, failures=pprint.pformat(data, width=110))
+    envs = {f"{name}_env": settings.BY_NAME[setting].env for name, setting in ENVS.items()}
+    run = results.get("run", {}).get("command") or "a results file"
+    text = HEADER.format(results=run, target=url, name=path.name, serve=serve, **envs)
+    text += _playback_source() + TESTS.format(target=url, failures=pprint.pformat(data, width=110), **envs)
     text += "".join(TEST.format(name=_name(f), index=i) for i, f in enumerate(failures))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

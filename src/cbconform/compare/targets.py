@@ -10,31 +10,38 @@ from collections.abc import Iterator
 
 import httpx
 
+from cbconform import connection, settings
 from cbconform import contracts as contracts_module
 from cbconform.api import Api, Recorder
 from cbconform.compare.plan import Planner, Run
-from cbconform.target import ENV, Target, TargetError, resolve
-from cbconform.transport import BudgetExhausted, InProcess, Mannered
+from cbconform.target import Target, TargetError, resolve
+from cbconform.transport import RunStopped
 
 EMBEDDED = "embedded"
-WHERE = ("target", "grow_url", "core_url", "site", "config")
+WHERE = ("target", "grow_url", "core_url", "site", "target_config")
 
 
 class Unreachable(Exception):
     """One sentence: the target cannot be reached or refuses the key (exit 3)."""
 
 
+def _env_name(setting: str) -> str:
+    return settings.BY_NAME[setting].env or ""
+
+
 def parse(spec: str, name: str, allow_live_site: bool = False) -> Target:
     """URL, site:NAME, embedded, or embedded:fault=NAME,reading=AMB-ID=VALUE (comma-separated)."""
     env = dict(os.environ)
-    if name == "B" and os.environ.get("CHARGEBEE_API_KEY_B"):
-        env[ENV["api_key"]] = os.environ["CHARGEBEE_API_KEY_B"]
+    key_b = _env_name("api_key") + "_B"  # B's own key, when the two targets need different ones
+    if name == "B" and os.environ.get(key_b):
+        env[_env_name("api_key")] = os.environ[key_b]
     if spec == EMBEDDED or spec.startswith(EMBEDDED + ":"):
         for key in WHERE:  # the environment's remote target must not replace the embedded one
-            env.pop(ENV[key], None)
+            env.pop(_env_name(key), None)
         faults, readings = _options(spec.partition(":")[2], name)
-        return _faulty(resolve({"readings": readings}, env), faults)
-    env = {k: v for k, v in env.items() if k not in {ENV[w] for w in WHERE if w != "config"}}
+        return _with_fault_readings(resolve({"fault": faults, "reading": readings}, env))
+    for key in WHERE[:-1]:  # the spec says where; the config file still gives data and features
+        env.pop(_env_name(key), None)
     if spec.startswith("site:"):
         return resolve({"site": spec[5:], "allow_live_site": allow_live_site}, env)
     if "://" not in spec:
@@ -56,16 +63,16 @@ def _options(text: str, name: str) -> tuple[list[str], dict[str, str]]:
     return faults, readings
 
 
-def _faulty(target: Target, faults: list[str]) -> Target:
-    if not faults:
+def _with_fault_readings(target: Target) -> Target:
+    if not target.faults:
         return target
-    from cbconform.server.faults import readings_for, unknown
+    from cbconform.server import fault_requirements
 
-    bad = unknown(faults)
-    if bad:
-        raise TargetError(f"Unknown fault(s) {', '.join(bad)}: see `cbconform serve --list-faults`.")
-    readings = readings_for(faults) | dict(target.readings)
-    return dataclasses.replace(target, faults=frozenset(faults), readings=readings)
+    try:
+        readings, _ = fault_requirements(target.faults)
+    except ValueError as error:
+        raise TargetError(str(error)) from None
+    return dataclasses.replace(target, readings=readings | dict(target.readings))
 
 
 def describe(target: Target) -> str:
@@ -77,7 +84,7 @@ def describe(target: Target) -> str:
 
 def connect(target: Target, name: str) -> Api:
     """A client for the target, probed once: reachable, and accepting the key."""
-    api = Api(target, contracts_module.load(target.readings), _transport(target), Recorder())
+    api = Api(target, contracts_module.load(target.readings), connection.transport(target), Recorder())
     with _plainly(target, name, api):
         probe = api.call("personalized_offers", body={"customer_id": target.customer_id})
         if probe.status == 401:
@@ -102,17 +109,6 @@ def _plainly(target: Target, name: str, api: Api) -> Iterator[None]:
         raise Unreachable(
             f"Target {name} ({describe(target)}) cannot be reached ({type(error).__name__})."
         ) from None
-    except BudgetExhausted as error:
+    except RunStopped as error:
         api.close()
         raise TargetError(f"Target {name}: {error}; the plan needs more requests.") from None
-
-
-def _transport(target: Target) -> httpx.BaseTransport:
-    if target.embedded:
-        from cbconform.server import ServerConfig, create_app
-
-        config = ServerConfig(
-            api_key=target.api_key, admin=True, readings=target.readings, faults=target.faults
-        )
-        return Mannered(InProcess(create_app(config)), None, target.max_requests)
-    return Mannered(httpx.HTTPTransport(), target.rate, target.max_requests)
