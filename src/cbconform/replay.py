@@ -129,6 +129,22 @@ def _contracts(results: dict[str, Any]):
         raise UsageError(f"The recorded readings cannot be loaded: {error}") from None
 
 
+# What a story records: requests and clock moves. A rule judged through another feature of the admin
+# API (the event log, a rate limit the test set) cannot be judged from a replayed story.
+REPLAYABLE_NEEDS = {None, "clock", "idempotency", "multi-brand"}
+
+
+def unreplayable(contracts, failure: dict[str, Any]) -> str | None:
+    rule = contracts.rules.get(failure["rule_id"])
+    needs = rule.needs if rule else None
+    if needs in REPLAYABLE_NEEDS:
+        return None
+    rerun = (failure.get("reproduce") or {}).get("pytest")
+    return f"the rule is judged through the target's {needs}, which a story does not record" + (
+        f"; re-run the test instead: {rerun}" if rerun else ""
+    )
+
+
 def steps_of(failure: dict[str, Any], contracts) -> list[dict[str, Any]]:
     """The failure's story with each step's host; a results file without stories replays one request."""
     steps = failure.get("story") or ([_step(failure["exchange"])] if failure.get("exchange") else [])
@@ -167,6 +183,9 @@ class Replayer:
     def verdict(self, failure: dict[str, Any]) -> tuple[str, bool]:
         head = f"{failure['id']} {failure['rule_id']}"
         steps = steps_of(failure, self.contracts)
+        why = unreplayable(self.contracts, failure)
+        if why:
+            return f"{head} CANNOT REPLAY ({why})", True
         if not steps:
             return f"{head} CANNOT REPLAY (no request was recorded for it)", True
         with self._client() as client:

@@ -265,3 +265,14 @@ def test_story_of_a_hypothesis_test_is_its_last_shrunk_example():
     # The shrunk example is n = 20: six steps, the clock move, then the failing request.
     assert paths == ["fixture", *[f"step-20-{i}" for i in range(6)], {"clock": {"advance": 20}}, "failing-20"]
     assert story[0]["url"].startswith("http://127.0.0.1:8080/api/v2/")
+
+
+def test_rule_judged_through_the_event_log_cannot_be_replayed(stateful_file, tmp_path):
+    def event_rule(results):
+        results["failures"][0]["rule_id"] = "UPD-FULFILLED-EVENT"
+
+    result = run("replay", str(edited(stateful_file, tmp_path, event_rule)))
+    assert result.returncode == 1
+    assert lines(result)[0].startswith(
+        "F1 UPD-FULFILLED-EVENT CANNOT REPLAY (the rule is judged through the target's event-log,"
+    )
