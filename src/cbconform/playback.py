@@ -26,6 +26,8 @@ class Player:
     def __init__(self, client: httpx.Client, bases: dict[str, str], key: str, features: set[str]):
         self.client, self.bases, self.key, self.features = client, bases, key, features
         self.ids: dict[str, str] = {}
+        self.seen: set[int] = set()  # timestamps the answers returned
+        self.before: set[int] = set()  # ... before the last request's answer
         self.keys: dict[str, str] = {}
         self._random = random.Random()
 
@@ -36,6 +38,7 @@ class Player:
             if "clock" in step:
                 self.move_clock(step["clock"])
                 continue
+            self.before = set(self.seen)
             last = self.send(step)
             built = 200 <= step["status"] < 300  # a refusal recorded mid-story built no state to miss
             if number < len(steps) and built and not 200 <= last.status_code < 300:
@@ -45,6 +48,7 @@ class Player:
                     " failure needs was not built"
                 )
             self.learn(step.get("ids", {}), _json(last))
+            self.seen |= set(_times(_json(last)))
         return last
 
     def send(self, step: dict[str, Any]) -> httpx.Response:
@@ -102,18 +106,47 @@ def features_of(client: httpx.Client, grow_url: str, key: str) -> set[str]:
         return set()
 
 
-def normalize(body: Any, key: str = "") -> Any:
-    """An answer with the values that must differ between runs masked: ids and timestamps keep only
-    their length, so a fault that changes an id's length or a timestamp's unit still shows."""
+def normalize(body: Any, seen: set[int] | frozenset[int] = frozenset(), key: str = "") -> Any:
+    """An answer with the values that must differ between runs masked: ids and URLs keep only their
+    length, timestamps their length and whether an earlier answer returned the same one (`seen`), so a
+    fault that changes an id's length, a timestamp's unit or a stored timestamp still shows."""
     if isinstance(body, dict):
-        return {k: normalize(v, k) for k, v in body.items()}
+        return {k: normalize(v, seen, k) for k, v in body.items()}
     if isinstance(body, list):
-        return [normalize(v, key) for v in body]
+        return [normalize(v, seen, key) for v in body]
     if (key == "id" or key.endswith("_id")) and isinstance(body, str):
         return f"<id of {len(body)} characters>"
+    if key.endswith("_at") and isinstance(body, int) and body in seen:
+        return "<a time an earlier answer returned>"
     if (key.endswith("_at") or key.endswith("_url")) and isinstance(body, (int, str)):
         return f"<{type(body).__name__} of {len(str(body))} characters>"
     return body
+
+
+def same_answer(response: httpx.Response, before: set[int], expect: dict[str, Any]) -> bool:
+    """Whether the target gave the recorded failing answer again (`expect`: status, answer, times
+    returned before it, chargebee-* headers), the values that must differ aside."""
+    times = expect["times"]
+    before = before if times is not None else set()
+    return (
+        response.status_code == expect["status"]
+        and normalize(_json(response), before) == normalize(expect["answer"], set(times or ()))
+        and (expect["headers"] is None or marked(response.headers) == expect["headers"])
+    )
+
+
+def marked(headers: Any) -> list[str]:
+    """The chargebee-* response headers present (their values may differ between runs)."""
+    return sorted(k.lower() for k in dict(headers or {}) if k.lower().startswith("chargebee-"))
+
+
+def _times(body: Any) -> list[int]:
+    if isinstance(body, dict):
+        stamped = ([v] if k.endswith("_at") and isinstance(v, int) else _times(v) for k, v in body.items())
+        return [t for found in stamped for t in found]
+    if isinstance(body, list):
+        return [t for v in body for t in _times(v)]
+    return []
 
 
 def _json(response: httpx.Response | None) -> Any:

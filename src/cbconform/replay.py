@@ -167,6 +167,9 @@ def _step(recorded: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+Played = tuple[Exchange, httpx.Response, set[int]]  # the last answer, recorded and raw; times seen before
+
+
 class Replayer:
     def __init__(self, results: dict[str, Any], contracts, bases: dict[str, str] | None, key: str | None):
         target = results.get("target") or {}
@@ -194,12 +197,13 @@ class Replayer:
             player = playback.Player(client, self.bases, self.key, features)
             try:
                 response = player.play(steps)
-            except playback.CannotReplay as why:
-                return f"{head} CANNOT REPLAY ({why})", True
+            except playback.CannotReplay as error:
+                return f"{head} CANNOT REPLAY ({error})", True
         if response is None:
             return f"{head} CANNOT REPLAY (the story ends without a request to check)", True
-        exchange = Exchange.record(response, self.secrets, operation=steps[-1].get("operation"))
-        verdict, failing = judge(self.contracts, failure, exchange, steps[-1])
+        operation = next((s.get("operation") for s in reversed(steps) if "clock" not in s), None)
+        exchange = Exchange.record(response, self.secrets, operation=operation)
+        verdict, failing = judge(self.contracts, failure, (exchange, response, player.before), steps)
         return f"{head} {verdict}", failing
 
     def _client(self) -> httpx.Client:
@@ -224,11 +228,11 @@ def _app(target: dict[str, Any], key: str):
     )
 
 
-def judge(contracts, failure: dict[str, Any], exchange: Exchange, last: dict[str, Any]) -> tuple[str, bool]:
+def judge(contracts, failure: dict[str, Any], played: Played, steps: list[dict]) -> tuple[str, bool]:
     """STILL FAILING / FIXED / CANNOT REPLAY for the answer to the story's last request."""
     check, rule = failure.get("check"), failure["rule_id"]
-    recorded = failure["exchange"]["response"] if failure.get("exchange") else None
-    recorded_status = recorded["status"] if recorded else last["status"]
+    exchange, response, before = played
+    recorded_status = failing_answer(failure, steps)["status"]
     answer = _answer(exchange)
     if check in RESPONSE_CHECKS:
         found = [f for f in response_checks.conformance(contracts, exchange) if f.rule_id == rule]
@@ -246,14 +250,26 @@ def judge(contracts, failure: dict[str, Any], exchange: Exchange, last: dict[str
         wanted = _literal(failure.get("documented", "").partition("=")[2])
         named = (exchange.json() or {}).get("param") if isinstance(exchange.json(), dict) else None
         return ("FIXED", False) if named == wanted else (f"STILL FAILING: param = {named!r}", True)
-    before = playback.parsed(recorded["body"] if recorded else last.get("response"))
     if exchange.status // 100 != recorded_status // 100:
         return _not_exercised(exchange.status, recorded_status), True
-    if exchange.status == recorded_status and playback.normalize(exchange.json()) == playback.normalize(
-        before
-    ):
+    if playback.same_answer(response, before, failing_answer(failure, steps)):
         return f"STILL FAILING: {failure.get('received')} (the same answer again: {answer})", True
     return "FIXED", False
+
+
+def failing_answer(failure: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The recorded answer a check computed its failure from, for `playback.same_answer`."""
+    response = (failure.get("exchange") or {}).get("response")
+    requests = [s for s in steps if "clock" not in s]
+    last = requests[-1] if requests else {}
+    return {
+        "status": response["status"] if response else last.get("status"),
+        "answer": playback.parsed(response["body"] if response else last.get("response")),
+        "times": sorted({t for s in requests[:-1] for t in s["times"]})
+        if all("times" in s for s in requests)
+        else None,  # a story recorded before steps kept their timestamps
+        "headers": playback.marked(response["headers"]) if response else None,
+    }
 
 
 def _not_exercised(status: int, recorded: int) -> str:

@@ -109,11 +109,25 @@ def step(exchange: Exchange) -> dict[str, Any]:
         "authenticated": exchange.authenticated,
         "status": exchange.status,
         "ids": dict(returned_ids(exchange.json())),
+        "times": sorted(set(times(exchange.json()))),
     }
 
 
 def _kept(name: str) -> bool:
     return name in KEPT_HEADERS or name.startswith("chargebee-")
+
+
+def times(body: Any) -> Iterator[int]:
+    """Every timestamp an answer returns (integer `*_at` fields), to tell later answers that repeat one."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key.endswith("_at") and isinstance(value, int):
+                yield value
+            else:
+                yield from times(value)
+    elif isinstance(body, list):
+        for value in body:
+            yield from times(value)
 
 
 def returned_ids(body: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
