@@ -28,6 +28,7 @@ COMMANDS = {
     ),
     "serve": ("cbconform.server.cli", "run the reference server"),
     "replay": ("cbconform.replay", "re-send the failing exchanges of a results file"),
+    "compare": ("cbconform.compare", "send the same requests to two targets and report where they differ"),
     "mutants": ("cbconform.mutants", "run the suites against every fault of the reference server"),
 }
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from cbconform import story
 from cbconform.api import Api, Recorder
 from cbconform.contracts import Contracts
 from cbconform.target import Target
@@ -31,6 +32,7 @@ class Admin:
 
     def advance(self, seconds: int) -> None:
         self.api.admin("POST", "/clock", {"advance": seconds})
+        story.clock_moved(self.api.recorder, {"advance": seconds})
 
     def rate_limit(self, per_minute: int | None) -> None:
         self.api.admin("POST", "/rate-limit", {"per_minute": per_minute})

@@ -1,23 +1,26 @@
-"""`cbconform replay`: re-send the recorded request of each failure in a results file and re-check it.
+"""`cbconform replay`: play each failure's story again against a target and re-check the last answer.
 
-A replay is a single-request re-check. Many failures come from multi-step tests (a fulfillment created
-from an offer fetched a moment before), so a replayed request may meet a target without the state the
-test had built: when the answer falls in another status class than the recorded one (a 404 where a 202
-was recorded), the rule was not exercised again and the failure is reported NOT REPRODUCED, never FIXED.
-Requests recorded without credentials are replayed without them; all others authenticate with HTTP
-Basic, the key as user name. Against the embedded reference server, a fresh in-process instance is built
-with the recorded faults and readings, so a replay of a fault run reproduces.
+The story (see story.py) holds the creates, updates and clock moves the failure needed; playback.py
+sends them with the ids the new target returns. The last answer is judged by the check that failed:
+the response checks run again; an acceptance or refusal is judged by its status; any other expectation
+(one a test computed) is judged by whether the target gives the recorded failing answer again, ids and
+timestamps aside. Per failure: FIXED, STILL FAILING (what was received) or CANNOT REPLAY (why).
 
-Exit codes: 0 every failure is fixed, 1 any still fails or was not reproduced, 2 usage error,
+Against an embedded run's results, with no target given, each story plays on a fresh in-process
+reference server with the recorded faults and readings.
+
+Exit codes: 0 every failure is fixed, 1 any still fails or cannot be replayed, 2 usage error,
 3 the target cannot be reached.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import base64
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,14 +29,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from cbconform import contracts as contracts_module
-from cbconform import redact
+from cbconform import playback, redact, settings
 from cbconform.checks import CHECKS
 from cbconform.checks import responses as response_checks
-from cbconform.exchange import SECRET_HEADERS, Exchange
+from cbconform.exchange import Exchange
+from cbconform.target import DEFAULT_KEY, EMBEDDED_URL, REMOTE_RATE
+from cbconform.transport import InProcess, Mannered
 
 FIXED, FAILING, USAGE, UNREACHABLE = 0, 1, 2, 3
-DEFAULT_KEY = "test_conformance_key"
-DROPPED = {*SECRET_HEADERS, "host", "content-length"}
+KEY_ENV = settings.BY_NAME["api_key"].env or ""
+RESPONSE_CHECKS = {name for name, c in CHECKS.items() if c.fn.__module__ == response_checks.__name__}
 
 
 class UsageError(Exception):
@@ -45,9 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", metavar="URL", help="one base URL serving both hosts")
     parser.add_argument("--grow-url", metavar="URL", help="base URL of the grow host")
     parser.add_argument("--core-url", metavar="URL", help="base URL of the core host")
-    parser.add_argument("--api-key", help="the API key (default: $CHARGEBEE_API_KEY); never printed")
+    parser.add_argument("--api-key", help=f"the API key (default: ${KEY_ENV}); never printed")
     parser.add_argument(
         "--failure", action="append", default=[], metavar="ID", help="replay only this failure (repeatable)"
+    )
+    parser.add_argument(
+        "--format", choices=("text", "pytest"), default="text", help="pytest: write a standalone test file"
+    )
+    parser.add_argument(
+        "--output", metavar="FILE", default="test_cbconform_replay.py", help="the file --format pytest writes"
     )
 
 
@@ -62,8 +73,14 @@ def _main(args: argparse.Namespace) -> int:
         results = _load(Path(args.results))
         failures = _chosen(results, args.failure)
         bases = _bases(args)
-        key = args.api_key or os.environ.get("CHARGEBEE_API_KEY") or ""
-        replayer = Replayer(results, bases, key)
+        contracts = _contracts(results)
+        if args.format == "pytest":
+            from cbconform import replay_pytest
+
+            path = replay_pytest.write(Path(args.output), results, failures, contracts, bases)
+            print(f"Wrote {len(failures)} test(s) to {path}; run them with `pytest {path}`.")
+            return FIXED
+        replayer = Replayer(results, contracts, bases, args.api_key or os.environ.get(KEY_ENV))
     except UsageError as error:
         print(f"cbconform replay: {error}", file=sys.stderr)
         return USAGE
@@ -72,8 +89,6 @@ def _main(args: argparse.Namespace) -> int:
     except httpx.TransportError as error:
         print(f"cbconform replay: the target cannot be reached ({type(error).__name__}).", file=sys.stderr)
         return UNREACHABLE
-    finally:
-        replayer.close()
     for line, _ in verdicts:
         print(line)
     return FAILING if any(failing for _, failing in verdicts) else FIXED
@@ -113,94 +128,171 @@ def _bases(args: argparse.Namespace) -> dict[str, str] | None:
     return {"grow": grow.rstrip("/"), "core": core.rstrip("/")}
 
 
+def _contracts(results: dict[str, Any]):
+    try:
+        return contracts_module.load((results.get("target") or {}).get("readings") or {})
+    except contracts_module.ContractError as error:
+        raise UsageError(f"The recorded readings cannot be loaded: {error}") from None
+
+
+# What a story records: requests and clock moves. A rule judged through another feature of the admin
+# API (the event log, a rate limit the test set) cannot be judged from a replayed story.
+REPLAYABLE_NEEDS = {None, "clock", "idempotency", "multi-brand"}
+
+
+def unreplayable(contracts, failure: dict[str, Any]) -> str | None:
+    rule = contracts.rules.get(failure["rule_id"])
+    needs = rule.needs if rule else None
+    if needs in REPLAYABLE_NEEDS:
+        return None
+    rerun = (failure.get("reproduce") or {}).get("pytest")
+    return f"the rule is judged through the target's {needs}, which a story does not record" + (
+        f"; re-run the test instead: {rerun}" if rerun else ""
+    )
+
+
+def steps_of(failure: dict[str, Any], contracts) -> list[dict[str, Any]]:
+    """The failure's story with each step's host; a results file without stories replays one request."""
+    steps = failure.get("story") or ([_step(failure["exchange"])] if failure.get("exchange") else [])
+    hosts = {name: op.host for name, op in contracts.operations.items()}
+    return [s if "clock" in s else s | {"host": hosts.get(s.get("operation"), "grow")} for s in steps]
+
+
+def _step(recorded: dict[str, Any]) -> dict[str, Any]:
+    request = recorded["request"]
+    keep = {k: v for k, v in request["headers"].items() if k == "content-type" or k.startswith("chargebee-")}
+    return {
+        "operation": recorded.get("operation"),
+        "method": request["method"],
+        "url": request["url"],
+        "headers": keep,
+        "body": request.get("body") or "",
+        "authenticated": "authorization" in request["headers"],
+        "status": recorded["response"]["status"],
+        "ids": {},
+    }
+
+
+Played = tuple[Exchange, httpx.Response, set[int]]  # the last answer, recorded and raw; times seen before
+
+
 class Replayer:
-    def __init__(self, results: dict[str, Any], bases: dict[str, str] | None, key: str):
+    def __init__(self, results: dict[str, Any], contracts, bases: dict[str, str] | None, key: str | None):
         target = results.get("target") or {}
-        readings = target.get("readings") or {}
-        try:
-            self.contracts = contracts_module.load(readings)
-        except contracts_module.ContractError as error:
-            raise UsageError(f"The recorded readings cannot be loaded: {error}") from None
-        self.bases = bases
-        embedded = bases is None and target.get("kind") == "embedded"
-        self.key = key or (DEFAULT_KEY if embedded else "")
+        self.contracts, self.target = contracts, target
+        self.embedded = bases is None and target.get("kind") == "embedded"
+        self.key = key or (DEFAULT_KEY if self.embedded else "")
         if not self.key:
-            raise UsageError("No API key: pass --api-key or set CHARGEBEE_API_KEY.")
+            raise UsageError(f"No API key: set {KEY_ENV} (or pass --api-key).")
+        recorded = {"grow": target.get("grow_url") or "", "core": target.get("core_url") or ""}
+        self.bases = {"grow": EMBEDDED_URL, "core": EMBEDDED_URL} if self.embedded else bases or recorded
         self.secrets = (self.key, base64.b64encode(f"{self.key}:".encode()).decode())
-        transport = _embedded(target, self.key) if embedded else httpx.HTTPTransport()
-        self.client = httpx.Client(transport=transport, timeout=30.0, follow_redirects=False)
+        self._features: set[str] | None = None
 
     def verdict(self, failure: dict[str, Any]) -> tuple[str, bool]:
         head = f"{failure['id']} {failure['rule_id']}"
-        recorded = failure.get("exchange")
-        if not recorded:
-            return f"{head} NOT REPRODUCED: no request was recorded for it", True
-        exchange = self.send(recorded)
-        return judge(self.contracts, failure, exchange, head)
+        steps = steps_of(failure, self.contracts)
+        why = unreplayable(self.contracts, failure)
+        if why:
+            return f"{head} CANNOT REPLAY ({why})", True
+        if not steps:
+            return f"{head} CANNOT REPLAY (no request was recorded for it)", True
+        with self._client() as client:
+            moves = any("clock" in step for step in steps)
+            features = self._features_of(client) if moves else set()
+            player = playback.Player(client, self.bases, self.key, features)
+            try:
+                response = player.play(steps)
+            except playback.CannotReplay as error:
+                return f"{head} CANNOT REPLAY ({error})", True
+        if response is None:
+            return f"{head} CANNOT REPLAY (the story ends without a request to check)", True
+        operation = next((s.get("operation") for s in reversed(steps) if "clock" not in s), None)
+        exchange = Exchange.record(response, self.secrets, operation=operation)
+        verdict, failing = judge(self.contracts, failure, (exchange, response, player.before), steps)
+        return f"{head} {verdict}", failing
 
-    def send(self, recorded: dict[str, Any]) -> Exchange:
-        request = recorded["request"]
-        headers = {k: v for k, v in request["headers"].items() if k.lower() not in DROPPED}
-        auth = (self.key, "") if "authorization" in request["headers"] else None
-        url = self._url(request["url"], recorded.get("operation"))
-        body = request.get("body") or None
-        response = self.client.request(request["method"], url, headers=headers, content=body, auth=auth)
-        return Exchange.record(response, self.secrets, operation=recorded.get("operation"))
+    def _client(self) -> httpx.Client:
+        if self.embedded:  # a fresh server per story: one story's state never meets another's
+            transport: httpx.BaseTransport = InProcess(_app(self.target, self.key))
+        else:
+            transport = Mannered(httpx.HTTPTransport(), REMOTE_RATE, None)
+        return httpx.Client(transport=transport, timeout=30.0, follow_redirects=False)
 
-    def _url(self, url: str, operation: str | None) -> str:
-        if self.bases is None:
-            return url
-        host = self.contracts.operation(operation).host if operation else "grow"
-        parts = urlsplit(url)
-        path = parts.path.split("/api/v2", 1)[1] if "/api/v2" in parts.path else parts.path
-        return self.bases.get(host, self.bases["grow"]) + path + (f"?{parts.query}" if parts.query else "")
-
-    def close(self) -> None:
-        self.client.close()
+    def _features_of(self, client: httpx.Client) -> set[str]:
+        if self._features is None:
+            self._features = playback.features_of(client, self.bases["grow"], self.key)
+        return self._features
 
 
-def _embedded(target: dict[str, Any], key: str) -> httpx.BaseTransport:
+def _app(target: dict[str, Any], key: str):
     from cbconform.server import ServerConfig, create_app
-    from cbconform.transport import InProcess
 
-    config = ServerConfig(
-        api_key=key, readings=target.get("readings") or {}, faults=frozenset(target.get("faults") or ())
+    faults = frozenset(target.get("faults") or ())
+    return create_app(
+        ServerConfig(api_key=key, admin=True, readings=target.get("readings") or {}, faults=faults)
     )
-    return InProcess(create_app(config))
 
 
-RESPONSE_CHECKS = {name for name, c in CHECKS.items() if c.fn.__module__ == response_checks.__name__}
-
-
-def judge(contracts, failure: dict[str, Any], exchange: Exchange, head: str) -> tuple[str, bool]:
-    recorded = failure["exchange"]["response"]
-    if failure.get("check") in RESPONSE_CHECKS:
-        found = [
-            f for f in response_checks.conformance(contracts, exchange) if f.rule_id == failure["rule_id"]
-        ]
+def judge(contracts, failure: dict[str, Any], played: Played, steps: list[dict]) -> tuple[str, bool]:
+    """STILL FAILING / FIXED / CANNOT REPLAY for the answer to the story's last request."""
+    check, rule = failure.get("check"), failure["rule_id"]
+    exchange, response, before = played
+    recorded_status = failing_answer(failure, steps)["status"]
+    answer = _answer(exchange)
+    if check in RESPONSE_CHECKS:
+        found = [f for f in response_checks.conformance(contracts, exchange) if f.rule_id == rule]
         if found:
-            return f"{head} STILL FAILING: {found[0].received}", True
-        if exchange.status // 100 != recorded["status"] // 100:
-            return f"{head} NOT REPRODUCED: {_moved(recorded, exchange)}", True
-        return f"{head} FIXED", False
-    if exchange.status == recorded["status"] and _code(exchange.json()) == _code(_parse(recorded["body"])):
-        return f"{head} STILL FAILING: {failure.get('received')} (HTTP {exchange.status} again)", True
-    return f"{head} FIXED", False
+            return f"STILL FAILING: {found[0].received}", True
+        if exchange.status // 100 != recorded_status // 100:
+            return _not_exercised(exchange.status, recorded_status), True
+        return "FIXED", False
+    if check == "accepted":
+        return ("FIXED", False) if 200 <= exchange.status < 300 else (f"STILL FAILING: {answer}", True)
+    if check == "rejected":
+        allowed = {int(n) for n in re.findall(r"\d{3}", failure.get("documented", ""))}
+        return ("FIXED", False) if exchange.status in allowed else (f"STILL FAILING: {answer}", True)
+    if check == "param_names_field":
+        wanted = _literal(failure.get("documented", "").partition("=")[2])
+        named = (exchange.json() or {}).get("param") if isinstance(exchange.json(), dict) else None
+        return ("FIXED", False) if named == wanted else (f"STILL FAILING: param = {named!r}", True)
+    if exchange.status // 100 != recorded_status // 100:
+        return _not_exercised(exchange.status, recorded_status), True
+    if playback.same_answer(response, before, failing_answer(failure, steps)):
+        return f"STILL FAILING: {failure.get('received')} (the same answer again: {answer})", True
+    return "FIXED", False
 
 
-def _moved(recorded: dict[str, Any], exchange: Exchange) -> str:
+def failing_answer(failure: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The recorded answer a check computed its failure from, for `playback.same_answer`."""
+    response = (failure.get("exchange") or {}).get("response")
+    requests = [s for s in steps if "clock" not in s]
+    last = requests[-1] if requests else {}
+    return {
+        "status": response["status"] if response else last.get("status"),
+        "answer": playback.parsed(response["body"] if response else last.get("response")),
+        "times": sorted({t for s in requests[:-1] for t in s["times"]})
+        if all("times" in s for s in requests)
+        else None,  # a story recorded before steps kept their timestamps
+        "headers": playback.marked(response["headers"]) if response else None,
+    }
+
+
+def _not_exercised(status: int, recorded: int) -> str:
     return (
-        f"answered HTTP {exchange.status} where HTTP {recorded['status']} was recorded, "
-        "so the rule was not exercised (the request may need state an earlier step built)"
+        f"CANNOT REPLAY (the last request answered HTTP {status} where HTTP {recorded} was recorded,"
+        " so the rule was not exercised again)"
     )
 
 
-def _parse(body: str) -> Any:
+def _answer(exchange: Exchange) -> str:
+    body = exchange.json()
+    code = body.get("api_error_code") if isinstance(body, dict) else None
+    return f"HTTP {exchange.status}" + (f" {code}" if code else "")
+
+
+def _literal(text: str) -> Any:
     try:
-        return json.loads(body)
-    except (TypeError, ValueError):
-        return None
-
-
-def _code(body: Any) -> Any:
-    return body.get("api_error_code") if isinstance(body, dict) else None
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return text.strip()

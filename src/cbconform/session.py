@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cbconform import connection, model, settings
+from cbconform import connection, model, settings, story
 from cbconform import contracts as contracts_module
 from cbconform.api import Recorder
 from cbconform.outcomes import Classifier, reproduction
@@ -80,10 +80,12 @@ class Session:
         ]
 
     def begin_test(self, item: pytest.Item) -> None:
-        self.recorder.current = []
+        self.recorder.current = story.Log()
 
     def record(self, item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+        before = len(self.evidence.failures)
         self.classifier.record(item, call, report)
+        story.attach_all(self.target, self.recorder.current, self.evidence.failures[before:])
 
     # ------------------------------------------------------------------ the end
 

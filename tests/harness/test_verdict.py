@@ -12,6 +12,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from cbconform.contracts import load
@@ -24,9 +25,13 @@ FAST = ["--", "--ignore-glob=*test_schemathesis.py"]
 
 
 def _reports(report_dir: Path) -> dict:
+    """All three reports, well-formed; the results valid against contracts/results.schema.json."""
     ET.parse(report_dir / "junit.xml")
     assert (report_dir / "report.html").read_text(encoding="utf-8").strip().endswith("</html>")
-    return json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    model = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    schema = json.loads((ROOT / "contracts" / "results.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(model)
+    return model
 
 
 def _model(tests: list[Record], exercised: dict[str, int], stop: str | None = None) -> dict:

@@ -244,6 +244,9 @@ def summary(
     lines.append(f"Reports: {report}  {report_dir}/junit.xml  {report_dir}/results.json")
     if r["failures"] and VERBOSITY >= 0:
         lines.append(f"Replay the failures: cbconform replay {report_dir}/results.json")
+        serve = r["failures"][0].get("reproduce", {}).get("serve")
+        if serve:
+            lines.append(f"Serve the same server for the failures' curl lines: {serve}")
     return lines
 
 

@@ -1,0 +1,184 @@
+"""Plays a failure's story against a target: the ids the target returns take the place of the recorded
+ones, fresh idempotency keys take the place of the recorded ones (the same key stays the same), and the
+clock moves through the admin API where the story moved it.
+
+This module needs only the standard library and httpx: `cbconform replay --format pytest` copies it
+verbatim into the standalone test file it writes, so the CLI and that file replay the same way."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+IDEMPOTENCY = "chargebee-idempotency-key"
+
+
+class CannotReplay(Exception):
+    """One sentence saying why the story cannot be played against this target."""
+
+
+class Player:
+    def __init__(self, client: httpx.Client, bases: dict[str, str], key: str, features: set[str]):
+        self.client, self.bases, self.key, self.features = client, bases, key, features
+        self.ids: dict[str, str] = {}
+        self.seen: set[int] = set()  # timestamps the answers returned
+        self.before: set[int] = set()  # ... before the last request's answer
+        self.keys: dict[str, str] = {}
+        self._random = random.Random()
+
+    def play(self, steps: list[dict[str, Any]]) -> httpx.Response | None:
+        """Sends every step; the last answer, or None for a story that ends with a clock move."""
+        last = None
+        for number, step in enumerate(steps, 1):
+            if "clock" in step:
+                self.move_clock(step["clock"])
+                continue
+            self.before = set(self.seen)
+            last = self.send(step)
+            built = 200 <= step["status"] < 300  # a refusal recorded mid-story built no state to miss
+            if number < len(steps) and built and not 200 <= last.status_code < 300:
+                raise CannotReplay(
+                    f"step {number} ({step['method']} {_path(step['url'])}) answered HTTP "
+                    f"{last.status_code} where HTTP {step['status']} was recorded, so the state the"
+                    " failure needs was not built"
+                )
+            self.learn(step.get("ids", {}), _json(last))
+            self.seen |= set(_times(_json(last)))
+        return last
+
+    def send(self, step: dict[str, Any]) -> httpx.Response:
+        headers = {
+            k: self.keys.setdefault(v, self._fresh(v)) if k == IDEMPOTENCY else v
+            for k, v in step["headers"].items()
+        }
+        auth = (self.key, "") if step.get("authenticated", True) else None
+        url = self.substitute(self.url(step))
+        body = self.substitute(step.get("body") or "") or None
+        return self.client.request(step["method"], url, headers=headers, content=body, auth=auth)
+
+    def url(self, step: dict[str, Any]) -> str:
+        base = self.bases.get(step.get("host") or "grow", self.bases["grow"])
+        return base + _path(step["url"])
+
+    def move_clock(self, payload: dict[str, Any]) -> None:
+        if "clock" not in self.features:
+            raise CannotReplay(
+                f"the story moves the target's clock ({_describe(payload)}) and the target offers no"
+                " clock control (the reference server's admin API, `cbconform serve --admin`)"
+            )
+        root = self.bases["grow"].rsplit("/api/v2", 1)[0]
+        answer = self.client.post(f"{root}/__admin/clock", json=payload, auth=(self.key, ""))
+        if answer.status_code != 200:
+            raise CannotReplay(f"the target refused to move its clock (HTTP {answer.status_code})")
+
+    def learn(self, recorded: dict[str, str], body: Any) -> None:
+        for pointer, old in recorded.items():
+            new = _at(body, pointer)
+            if isinstance(new, str) and new != old and old not in self.ids:
+                self.ids[old] = new
+
+    def substitute(self, text: str) -> str:
+        for old in sorted(self.ids, key=len, reverse=True):
+            new = self.ids[old]
+            text = text.replace(old, new)
+            if quote(old, safe="") != old:
+                text = text.replace(quote(old, safe=""), quote(new, safe=""))
+        return text
+
+    def _fresh(self, key: str) -> str:
+        """A new key of the same length and the same kinds of characters (a key's length can matter)."""
+        pools = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+        return "".join(next((self._random.choice(p) for p in pools if c in p), c) for c in key)
+
+
+def features_of(client: httpx.Client, grow_url: str, key: str) -> set[str]:
+    """What the target's admin API offers (the reference server with --admin); empty without one."""
+    root = grow_url.rsplit("/api/v2", 1)[0]
+    try:
+        answer = client.get(f"{root}/__admin", auth=(key, ""))
+        return set(answer.json().get("features", ())) if answer.status_code == 200 else set()
+    except (ValueError, AttributeError):
+        return set()
+
+
+def normalize(body: Any, seen: set[int] | frozenset[int] = frozenset(), key: str = "") -> Any:
+    """An answer with the values that must differ between runs masked: ids and URLs keep only their
+    length, timestamps their length and whether an earlier answer returned the same one (`seen`), so a
+    fault that changes an id's length, a timestamp's unit or a stored timestamp still shows."""
+    if isinstance(body, dict):
+        return {k: normalize(v, seen, k) for k, v in body.items()}
+    if isinstance(body, list):
+        return [normalize(v, seen, key) for v in body]
+    if (key == "id" or key.endswith("_id")) and isinstance(body, str):
+        return f"<id of {len(body)} characters>"
+    if key.endswith("_at") and isinstance(body, int) and body in seen:
+        return "<a time an earlier answer returned>"
+    if (key.endswith("_at") or key.endswith("_url")) and isinstance(body, (int, str)):
+        return f"<{type(body).__name__} of {len(str(body))} characters>"
+    return body
+
+
+def same_answer(response: httpx.Response, before: set[int], expect: dict[str, Any]) -> bool:
+    """Whether the target gave the recorded failing answer again (`expect`: status, answer, times
+    returned before it, chargebee-* headers), the values that must differ aside."""
+    times = expect["times"]
+    before = before if times is not None else set()
+    return (
+        response.status_code == expect["status"]
+        and normalize(_json(response), before) == normalize(expect["answer"], set(times or ()))
+        and (expect["headers"] is None or marked(response.headers) == expect["headers"])
+    )
+
+
+def marked(headers: Any) -> list[str]:
+    """The chargebee-* response headers present (their values may differ between runs)."""
+    return sorted(k.lower() for k in dict(headers or {}) if k.lower().startswith("chargebee-"))
+
+
+def _times(body: Any) -> list[int]:
+    if isinstance(body, dict):
+        stamped = ([v] if k.endswith("_at") and isinstance(v, int) else _times(v) for k, v in body.items())
+        return [t for found in stamped for t in found]
+    if isinstance(body, list):
+        return [t for v in body for t in _times(v)]
+    return []
+
+
+def _json(response: httpx.Response | None) -> Any:
+    try:
+        return response.json() if response is not None else None
+    except ValueError:
+        return None
+
+
+def parsed(text: str | None) -> Any:
+    try:
+        return json.loads(text or "")
+    except ValueError:
+        return None
+
+
+def _at(body: Any, pointer: str) -> Any:
+    for part in pointer.split("/")[1:]:
+        if isinstance(body, list) and part.isdigit() and int(part) < len(body):
+            body = body[int(part)]
+        elif isinstance(body, dict):
+            body = body.get(part)
+        else:
+            return None
+    return body
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path.split("/api/v2", 1)[1] if "/api/v2" in parts.path else parts.path
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def _describe(payload: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in payload.items())

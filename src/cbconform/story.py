@@ -1,0 +1,185 @@
+"""The story of a failure: the ordered exchanges and clock moves of the test that led to it.
+
+`Log` stands in for `Recorder.current` during a test and notes which hypothesis example sent each
+exchange. A failure's story is what ran outside any example (fixtures) plus the example that failed, up
+to the failing exchange: after shrinking, hypothesis runs the shrunk example last, so this is the
+shortest sequence it found. Each step keeps the ids its answer returned, so `cbconform replay` can put
+the ids a new target returns in their place.
+
+For embedded runs the failure also says how to serve the same reference server, and its URLs point at
+that served server instead of the socketless embedded one."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from cbconform.exchange import Exchange
+from cbconform.target import EMBEDDED_URL, Target
+
+SERVED_URL = "http://127.0.0.1:8080/api/v2"
+MAX_STEPS = 200
+KEPT_HEADERS = ("content-type",)
+
+
+class Log(list):
+    """The exchanges of the current test, each tagged with the hypothesis example that sent it (0: none)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[int] = []
+        self.moves: list[tuple[int, int, dict[str, Any]]] = []  # (position, tag, admin clock payload)
+        self._example: object | None = None
+        self._count = 0
+
+    def append(self, exchange: Exchange) -> None:
+        self.tags.append(self._tag())
+        super().append(exchange)
+
+    def clock(self, payload: dict[str, Any]) -> None:
+        self.moves.append((len(self), self._tag(), dict(payload)))
+
+    def _tag(self) -> int:
+        context = _build_context()
+        if context is None:
+            return 0
+        if context is not self._example:
+            self._example, self._count = context, self._count + 1
+        return self._count
+
+
+def _build_context() -> object | None:
+    try:
+        from hypothesis.control import current_build_context
+        from hypothesis.errors import InvalidArgument
+    except ImportError:
+        return None
+    try:
+        return current_build_context()
+    except InvalidArgument:
+        return None
+
+
+def clock_moved(recorder: Any, payload: dict[str, Any]) -> None:
+    """Notes a POST /__admin/clock in the current test's story (Recorder.current is a Log)."""
+    log = getattr(recorder, "current", None)
+    if isinstance(log, Log):
+        log.clock(payload)
+
+
+def capture(log: list, failing: Exchange | None) -> list[dict[str, Any]]:
+    """The steps that led to `failing` (or to the end of the last example when no exchange failed)."""
+    if not log:
+        return []
+    tags = log.tags if isinstance(log, Log) else [0] * len(log)
+    end = _position(log, failing)
+    tag = tags[end - 1] if end else 0
+    chosen = [i for i in range(end) if tags[i] in (0, tag)]
+    moves = log.moves if isinstance(log, Log) else []
+    steps: list[dict[str, Any]] = []
+    for i in chosen:
+        steps += [{"clock": p} for pos, t, p in moves if pos == i and t in (0, tag)]
+        steps.append(step(log[i]))
+    if steps and failing is None:
+        steps += [{"clock": p} for pos, t, p in moves if pos == end and t in (0, tag)]
+    if steps and "clock" not in steps[-1]:
+        steps[-1]["response"] = served(log[chosen[-1]].response_body)
+    return steps[-MAX_STEPS:]
+
+
+def _position(log: list, failing: Exchange | None) -> int:
+    """One past the failing exchange's index in the log: the story ends there."""
+    if failing is not None:
+        for i in range(len(log) - 1, -1, -1):
+            if log[i] is failing:
+                return i + 1
+    return len(log)
+
+
+def step(exchange: Exchange) -> dict[str, Any]:
+    return {
+        "operation": exchange.operation,
+        "method": exchange.method,
+        "url": served(exchange.url),
+        "headers": {k: v for k, v in exchange.request_headers.items() if _kept(k)},
+        "body": exchange.request_body,
+        "authenticated": exchange.authenticated,
+        "status": exchange.status,
+        "ids": dict(returned_ids(exchange.json())),
+        "times": sorted(set(times(exchange.json()))),
+    }
+
+
+def _kept(name: str) -> bool:
+    return name in KEPT_HEADERS or name.startswith("chargebee-")
+
+
+def times(body: Any) -> Iterator[int]:
+    """Every timestamp an answer returns (integer `*_at` fields), to tell later answers that repeat one."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key.endswith("_at") and isinstance(value, int):
+                yield value
+            else:
+                yield from times(value)
+    elif isinstance(body, list):
+        for value in body:
+            yield from times(value)
+
+
+def returned_ids(body: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """(JSON pointer, value) of every id an answer returns: keys `id` and `*_id` holding strings."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            here = f"{pointer}/{key}"
+            if isinstance(value, str) and (key == "id" or key.endswith("_id")):
+                yield here, value
+            else:
+                yield from returned_ids(value, here)
+    elif isinstance(body, list):
+        for index, value in enumerate(body):
+            yield from returned_ids(value, f"{pointer}/{index}")
+
+
+# ---------------------------------------------------------------- runnable reproduction
+
+
+def served(text: str) -> str:
+    return text.replace(urlsplit(EMBEDDED_URL).netloc, urlsplit(SERVED_URL).netloc)
+
+
+def serve_command(target: Target) -> str:
+    argv = ["cbconform", "serve", "--port", "8080", "--admin"]
+    argv += [f"--fault={name}" for name in sorted(target.faults)]
+    argv += [f"--reading={amb}={name}" for amb, name in sorted(target.readings.items())]
+    return shlex.join(argv)
+
+
+def attach_all(target: Target, log: list, failures: list[dict[str, Any]]) -> None:
+    """Adds the story to failure records just made from the current test."""
+    for failure in failures:
+        attach(target, log, _recorded(log, failure.get("exchange")), failure)
+
+
+def _recorded(log: list, exchange: dict[str, Any] | None) -> Exchange | None:
+    """The logged exchange a failure record was made from (the last one that matches it)."""
+    if exchange is not None:
+        for logged in reversed(log):
+            if logged.to_dict() == exchange:
+                return logged
+    return None
+
+
+def attach(target: Target, log: list, failing: Exchange | None, failure: dict[str, Any]) -> dict[str, Any]:
+    """Adds the story to a failure record; for an embedded run, the served server and its URLs."""
+    failure["story"] = capture(log, failing)
+    if target.embedded:
+        failure["reproduce"]["serve"] = serve_command(target)
+        if failure.get("curl"):
+            failure["curl"] = served(failure["curl"])
+        if failure.get("exchange"):
+            failure["exchange"] = json.loads(served(json.dumps(failure["exchange"])))
+    return failure
