@@ -23,7 +23,6 @@ from cbconform.report.links import anchor, failure_link
 __all__ = ["failure_link", "render"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-AREAS = ("resources", "lifecycle", "headers", "errors", "orders")
 OUTCOMES = {  # label and icon: the outcome reads without colour, in print and in greyscale
     "fail": ("Fail", "\u2717"),
     "error": ("Error", "\u26a0\ufe0e"),
@@ -94,8 +93,7 @@ def context(results: dict[str, Any]) -> dict[str, Any]:
         | {"incomplete": ("Incomplete", "\u25d1"), "unreachable": ("Unreachable", "\u26a0\ufe0e")},
         "evidence_names": EVIDENCE,
         "levels": sorted({rule["level"] for rule in rules}),
-        "area_names": [a for a in AREAS if any(x["area"] == a for x in rules)]
-        + sorted({x["area"] for x in rules} - set(AREAS)),
+        "area_names": _area_order(r, rules),
         "operations": sorted({op for x in rules for op in x["operations"] if op != "*"}),
         "evidences": sorted({x["evidence"] for x in rules if x["evidence"]}),
     }
@@ -188,6 +186,12 @@ def _segments(counts: dict[str, int]) -> list[dict[str, Any]]:
     return [{"outcome": k, "count": n, "pct": round(100 * n / total, 3)} for k, n in counts.items() if n]
 
 
+def _area_order(r: dict[str, Any], rules: list[dict[str, Any]]) -> list[str]:
+    """The contracts' order of areas, as the model's summary lists them; any others after."""
+    ordered = list(r["summary"]["areas"])
+    return ordered + sorted({x["area"] for x in rules} - set(ordered))
+
+
 def _area(name: str, verdict: str, counts: dict[str, int]) -> dict[str, Any]:
     return {"name": name, "verdict": verdict, "counts": counts, "total": sum(counts.values())} | {
         "segments": _segments(counts)
@@ -197,7 +201,7 @@ def _area(name: str, verdict: str, counts: dict[str, int]) -> dict[str, Any]:
 def _areas(r: dict[str, Any]) -> list[dict[str, Any]]:
     areas = r["summary"]["areas"]
     rows = []
-    for name in [a for a in AREAS if a in areas] + sorted(set(areas) - set(AREAS)):
+    for name in [a for a in _area_order(r, []) if a in areas]:
         counts = _counts(areas[name]["rules"])
         checked = counts["pass"] + counts["fail"] + counts["error"] + counts["xfail"]
         rows.append(_area(name, areas[name]["verdict"] if checked else "not_run", counts))

@@ -12,8 +12,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from cbconform.report import safe
-
-AREAS = ("resources", "lifecycle", "headers", "errors", "orders")
+from cbconform.report.links import failure_link
 
 
 def render(results: dict[str, Any]) -> str:
@@ -27,7 +26,8 @@ def _render(results: dict[str, Any]) -> str:
     for f in results["failures"]:
         failed_rules.setdefault(f["test"], []).append(f["rule_id"])
     root = ET.Element("testsuites", name=results["suite"]["name"])
-    areas = list(AREAS) + sorted({r["area"] for r in results["rules"]} - set(AREAS))
+    areas = list(results["summary"]["areas"])
+    areas += sorted({r["area"] for r in results["rules"]} - set(areas))
     for area in areas:
         rules = [r for r in results["rules"] if r["area"] == area]
         if rules:
@@ -55,6 +55,10 @@ def _suite(root: ET.Element, results: dict[str, Any], area: str) -> ET.Element:
         ("seed", run["seed"]),
         ("contracts_digest", results["suite"]["contracts_digest"]),
         ("verdict", results["summary"]["areas"].get(area, {}).get("verdict", "")),
+        ("run_verdict", results["summary"]["verdict"]),
+        ("run_complete", run.get("complete", True)),
+        ("run_stop_reason", run.get("stop_reason")),
+        ("gating_rules_not_examined", len(results["summary"].get("not_examined", []))),
     ):
         ET.SubElement(props, "property", name=name, value="" if value is None else str(value))
     return suite
@@ -82,8 +86,10 @@ def _case(rule, test, failure, failed_rules) -> ET.Element:
     if failure is not None and rule["outcome"] == "xfail":
         ET.SubElement(case, "skipped", type="xfail", message=f"expected failure: {failure['received']}")
     elif failure is not None:
-        level = "" if rule["level"] == "MUST" else f"[{rule['level']}, does not fail the gate] "
-        el = ET.SubElement(case, "failure", type=failure["check"], message=level + failure["title"])
+        gating = rule.get("gates", rule["level"] == "MUST")
+        level = "" if gating else f"[{rule['level']}, {rule.get('evidence')}: does not fail the gate] "
+        message = f"{level}{failure['title']} ({failure_link('report.html', rule['id'])})"
+        el = ET.SubElement(case, "failure", type=failure["check"], message=message)
         el.text = _failure_text(rule, failure)
     elif test["outcome"] == "error":
         el = ET.SubElement(case, "error", type="harness", message=test["message"] or "the harness failed")

@@ -16,7 +16,6 @@ from typing import Any
 from cbconform import contracts
 
 HERE = Path(__file__).parent
-AREAS = ("resources", "lifecycle", "headers", "errors", "orders")
 MODULES = {
     "PO": "test_personalized_offers",
     "POREQ": "test_personalized_offers",
@@ -196,7 +195,7 @@ def build(
                 "verdict": verdict([r for r in rules if r["area"] == a]),
                 "rules": counts(r["outcome"] for r in rules if r["area"] == a),
             }
-            for a in AREAS
+            for a in c.areas
         },
     }
     results = {
