@@ -45,11 +45,9 @@ async def read_body(
     if "unsupported-content-type-accepted" in faults and kind not in (JSON, ""):
         kind = FORM
     if kind not in (FORM, JSON) or contracts.validate_header("content-type", kind):
-        raise invalid(
-            f"Content-Type {kind} is not supported: send {FORM} or {JSON}.",
-            "content-type",
-            code="invalid_request",
-        )
+        status = 415 if contracts.readings["AMB-UNSUPPORTED-CONTENT-TYPE"] == "415" else 400
+        message = f"Content-Type {kind} is not supported: send {FORM} or {JSON}."
+        raise ApiError(status, "invalid_request", message, "content-type")
     raw = await _raw(request)
     try:
         text = raw.decode("utf-8")
