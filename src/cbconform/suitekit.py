@@ -160,6 +160,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(argnames, source(contracts), ids=mark.kwargs.get("ids"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before any plugin that selects tests by the rules they cite
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     contracts = session_contracts(config)
     for item in items:
