@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cbconform import contracts as contracts_module
 from cbconform.api import NO_AUTH
+from cbconform.suitekit import example_body, from_contracts
 
-C = contracts_module.load()
-OPERATIONS = list(C.operations)
-BODY = {
-    "customer_id": "x",
-    "personalized_offer_id": "x",
-    "option_id": "x",
-    "id": "x",
-    "status": "completed",
-    "invoice_id": "x",
-}
+EACH_OPERATION = from_contracts("operation", lambda c: list(c.operations))
 
 
 def _rejected_401(expect, exchange, rule):
@@ -28,16 +19,18 @@ def _rejected_401(expect, exchange, rule):
 
 
 @pytest.mark.rule("AUTH-MISSING-KEY-401", "ERR-STATUS-TYPE-CODE")
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_auth_missing_key_is_401(api, expect, operation):
-    _rejected_401(expect, api.call(operation, path_id="x", body=BODY, auth=NO_AUTH), "AUTH-MISSING-KEY-401")
+@EACH_OPERATION
+def test_auth_missing_key_is_401(api, expect, contracts, operation):
+    exchange = api.call(operation, path_id="x", body=example_body(contracts, operation), auth=NO_AUTH)
+    _rejected_401(expect, exchange, "AUTH-MISSING-KEY-401")
 
 
 @pytest.mark.rule("AUTH-BASIC-KEY-AS-USER")
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_auth_key_as_user_name_is_accepted(api, expect, operation):
+@EACH_OPERATION
+def test_auth_key_as_user_name_is_accepted(api, expect, contracts, operation):
     """Whatever else the answer says about this body, it is not that the credentials are wrong."""
-    exchange = api.call(operation, path_id="cbconform_unknown_0001", body=BODY)
+    body = example_body(contracts, operation)
+    exchange = api.call(operation, path_id="cbconform_unknown_0001", body=body)
     expect.that(
         exchange.status != 401,
         "AUTH-BASIC-KEY-AS-USER",
@@ -51,6 +44,7 @@ def test_auth_key_as_user_name_is_accepted(api, expect, operation):
 @pytest.mark.parametrize(
     "credentials", [("cbconform_wrong_key", ""), ("", "")], ids=["wrong key", "empty key"]
 )
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_auth_wrong_key_is_401(api, expect, operation, credentials):
-    _rejected_401(expect, api.call(operation, path_id="x", body=BODY, auth=credentials), "AUTH-WRONG-KEY-401")
+@EACH_OPERATION
+def test_auth_wrong_key_is_401(api, expect, contracts, operation, credentials):
+    exchange = api.call(operation, path_id="x", body=example_body(contracts, operation), auth=credentials)
+    _rejected_401(expect, exchange, "AUTH-WRONG-KEY-401")

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cbconform import contracts as contracts_module
-from cbconform.parametrize import rules_mark
+from cbconform.suitekit import schema_rules
 
-C = contracts_module.load()
-ERROR_RULES = rules_mark(
-    C, "error.json", extra=("ERR-STATUS-TYPE-CODE", "ERR-NO-SERVER-ERROR", "ENC-RESPONSE-JSON")
+ERROR_RULES = schema_rules(
+    "error.json", extra=("ERR-STATUS-TYPE-CODE", "ERR-NO-SERVER-ERROR", "ENC-RESPONSE-JSON")
 )
 
 PROVOKE = {

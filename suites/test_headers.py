@@ -7,43 +7,43 @@ import base64
 
 import pytest
 
-from cbconform import contracts as contracts_module
+from cbconform.checks import not_applicable
 from cbconform.generation import header_cases, unique_id
-from conftest import needs, option_of
-
-C = contracts_module.load()
-OPERATIONS = [op.id for op in C.operations.values()]
+from cbconform.suitekit import from_contracts, needs, option_of
 
 
-def _params():
-    for case in header_cases(C):
-        for op in OPERATIONS:
-            if case.header in C.operation(op).headers:
-                yield pytest.param(case, op, id=f"{op}-{case.label}", marks=pytest.mark.rule(case.rule))
+def _params(contracts):
+    for case in header_cases(contracts):
+        for op in contracts.operations.values():
+            if case.header in op.headers:
+                yield pytest.param(case, op.id, id=f"{op.id}-{case.label}", marks=pytest.mark.rule(case.rule))
 
 
-def request_for(operation, api, create, offer, target):
+def request_for(operation, create, offer, target, facts):
     """kwargs of a valid request to `operation` that a header can be added to."""
+    first, second = facts.waiting[0], facts.waiting[-1]
     if operation == "personalized_offers":
         return {"body": {"customer_id": target.customer_id}}
     if operation == "create_offer_fulfillment":
-        return {"body": {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "email")["id"]}}
+        return {"body": {"personalized_offer_id": offer["id"], "option_id": option_of(offer, second)["id"]}}
     if operation == "create_order":
         return {"body": {"invoice_id": target.invoice_id, "id": unique_id("ord", 30)}}
-    fulfillment = create("webhook")
+    fulfillment = create(first)
     if operation == "retrieve_offer_fulfillment":
         return {"path_id": fulfillment["id"]}
-    return {"path_id": fulfillment["id"], "body": {"id": fulfillment["id"], "status": "completed"}}
+    return {"path_id": fulfillment["id"], "body": {"id": fulfillment["id"], "status": facts.completed}}
 
 
-@pytest.mark.parametrize(("case", "operation"), list(_params()))
-def test_headers_value_on_operation(api, expect, create, offer, target, admin, contracts, case, operation):
+@from_contracts(("case", "operation"), lambda c: list(_params(c)))
+def test_headers_value_on_operation(
+    api, expect, create, offer, target, admin, contracts, facts, case, operation
+):
     if case.header == "chargebee-idempotency-key":
         needs(admin, contracts, "idempotency")
     if operation == "create_order" and contracts.reading("AMB-ORDERS-DEPRECATED").value == "withdrawn":
-        pytest.skip("AMB-ORDERS-DEPRECATED=withdrawn: POST /orders is not served")
+        not_applicable("AMB-ORDERS-DEPRECATED=withdrawn: POST /orders is not served")
     exchange = api.call(
-        operation, headers={case.header: case.fresh()}, **request_for(operation, api, create, offer, target)
+        operation, headers={case.header: case.fresh()}, **request_for(operation, create, offer, target, facts)
     )
     if case.valid:
         expect.accepted(exchange, case.rule)
@@ -56,9 +56,10 @@ def _encoded(email: str) -> str:
 
 
 @pytest.mark.rule("HDR-ORIGIN-USER-ENCODED-PRECEDENCE")
-def test_headers_origin_user_encoded_takes_precedence(api, expect, offer, admin, contracts):
+def test_headers_origin_user_encoded_takes_precedence(api, expect, offer, admin, contracts, facts):
     needs(admin, contracts, "event-log")
-    body = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "webhook")["id"]}
+    option = option_of(offer, facts.waiting[0])
+    body = {"personalized_offer_id": offer["id"], "option_id": option["id"]}
     headers = {
         "chargebee-request-origin-user": "plain@example.com",
         "chargebee-request-origin-user-encoded": _encoded("jürgen@example.com"),
@@ -88,10 +89,11 @@ SKIPS = [
 )
 @pytest.mark.parametrize("step", ["create", "update"])
 def test_headers_event_switch_skips_actions(
-    api, expect, offer, admin, contracts, header, rule, skipped, step
+    api, expect, offer, admin, contracts, facts, header, rule, skipped, step
 ):
     needs(admin, contracts, "event-log")
-    body = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "email")["id"]}
+    option = option_of(offer, facts.waiting[-1])
+    body = {"personalized_offer_id": offer["id"], "option_id": option["id"]}
     switch = {header: "all-disabled"}
     created = expect.accepted(
         api.call("create_offer_fulfillment", body=body, headers=switch if step == "create" else None),
@@ -104,7 +106,7 @@ def test_headers_event_switch_skips_actions(
                 "update_offer_fulfillment",
                 path_id=fulfillment_id,
                 headers=switch,
-                body={"id": fulfillment_id, "status": "completed"},
+                body={"id": fulfillment_id, "status": facts.completed},
             ),
             "UPD-STATUS-200",
         )

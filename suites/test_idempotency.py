@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cbconform.generation import unique_id
-from conftest import needs, option_of
+from cbconform.suitekit import needs, option_of
 
 REPLAYED = "chargebee-idempotency-replayed"
 
@@ -18,8 +18,8 @@ def _idempotency(admin, contracts):
 
 @pytest.mark.rule("IDEM-REPLAY", "IDEM-REPLAYED-HEADER-ABSENT")
 @pytest.mark.parametrize("encoding", ["form", "json"])
-def test_idempotency_replay_returns_first_answer(api, expect, offer, encoding):
-    body = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "webhook")["id"]}
+def test_idempotency_replay_returns_first_answer(api, expect, offer, facts, encoding):
+    body = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, facts.waiting[0])["id"]}
     key = {"chargebee-idempotency-key": unique_id("idem-", 40)}
     first = expect.accepted(
         api.call("create_offer_fulfillment", body=body, headers=key, encoding=encoding), "CRT-STATUS-202"
@@ -43,10 +43,11 @@ def test_idempotency_replay_returns_first_answer(api, expect, offer, encoding):
 
 
 @pytest.mark.rule("IDEM-CONFLICT-422")
-def test_idempotency_key_reused_with_other_payload_is_422(api, expect, offer):
+def test_idempotency_key_reused_with_other_payload_is_422(api, expect, offer, facts):
     key = {"chargebee-idempotency-key": unique_id("idem-", 40)}
-    first = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "webhook")["id"]}
-    other = first | {"option_id": option_of(offer, "email")["id"]}
+    one, another = facts.waiting[0], facts.waiting[-1]
+    first = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, one)["id"]}
+    other = first | {"option_id": option_of(offer, another)["id"]}
     expect.accepted(api.call("create_offer_fulfillment", body=first, headers=key), "CRT-STATUS-202")
     exchange = api.call("create_offer_fulfillment", body=other, headers=key)
     expect.rejected(exchange, "IDEM-CONFLICT-422", (422,))

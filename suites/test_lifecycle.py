@@ -15,22 +15,37 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from cbconform import contracts as contracts_module
-from cbconform.parametrize import rules_mark
-from conftest import needs
+from cbconform.suitekit import Facts, from_facts, needs, schema_rules
 
-C = contracts_module.load()
-TYPES = ["billing_update", "checkout", "url_redirect", "webhook", "email"]
-MERCHANT = {"url_redirect", "webhook", "email"}
 SEVEN_DAYS = 7 * 24 * 3600
 
 
-class Lifecycle(RuleBasedStateMachine):
-    fulfillments = Bundle("fulfillments")
+def lifecycle(facts: Facts) -> type[RuleBasedStateMachine]:
+    """The state machine over this run's processing types and statuses."""
 
-    def __init__(self, api, expect, target, contracts):
+    class Lifecycle(_Lifecycle):
+        fulfillments = Bundle("fulfillments")
+
+        @rule(target=fulfillments, processing_type=st.sampled_from(facts.processing_types))
+        def accept(self, processing_type):
+            return self.do_accept(processing_type)
+
+        @rule(fulfillment_id=fulfillments)
+        def retrieve(self, fulfillment_id):
+            self.do_retrieve(fulfillment_id)
+
+        @rule(fulfillment_id=fulfillments, status=st.sampled_from(facts.settled))
+        def update(self, fulfillment_id, status):
+            self.do_update(fulfillment_id, status)
+
+    return Lifecycle
+
+
+class _Lifecycle(RuleBasedStateMachine):
+    def __init__(self, api, expect, target, contracts, facts: Facts):
         super().__init__()
         self.api, self.expect, self.target, self.contracts = api, expect, target, contracts
+        self.facts = facts
         self.known: dict[str, dict] = {}
         self.offer: dict = {}
 
@@ -43,8 +58,7 @@ class Lifecycle(RuleBasedStateMachine):
         offers = exchange.json()["personalized_offers"]
         self.offer = offers[0] if offers else {}
 
-    @rule(target=fulfillments, processing_type=st.sampled_from(TYPES))
-    def accept(self, processing_type):
+    def do_accept(self, processing_type):
         option = next(
             (o for o in self.offer.get("options", []) if o["processing_type"] == processing_type), None
         )
@@ -58,31 +72,29 @@ class Lifecycle(RuleBasedStateMachine):
         self.known[created["id"]] = created
         return created["id"]
 
-    @rule(fulfillment_id=fulfillments)
-    def retrieve(self, fulfillment_id):
+    def do_retrieve(self, fulfillment_id):
         if fulfillment_id is None:
             return
         exchange = self.expect.accepted(
             self.api.call("retrieve_offer_fulfillment", path_id=fulfillment_id), "RET-STATUS-200"
         )
         got, was = exchange.json()["offer_fulfillment"], self.known[fulfillment_id]
-        if was["status"] != "in_progress":
+        if was["status"] != self.facts.pending:
             self.expect.that(
                 got == was, "UPD-ONLY-FROM-IN-PROGRESS", "a settled fulfillment never changes", got, exchange
             )
         self.known[fulfillment_id] = got
 
-    @rule(fulfillment_id=fulfillments, status=st.sampled_from(["completed", "failed"]))
-    def update(self, fulfillment_id, status):
+    def do_update(self, fulfillment_id, status):
         if fulfillment_id is None:
             return
         was = self.known[fulfillment_id]
         body = {"id": fulfillment_id, "status": status, "failure_reason": "Declined by the partner."}
         exchange = self.api.call("update_offer_fulfillment", path_id=fulfillment_id, body=body)
-        if was["processing_type"] not in MERCHANT:
+        if was["processing_type"] not in self.facts.merchant_types:
             refused = self.contracts.reading("AMB-MERCHANT-UPDATE-TYPES").value
             self.expect.rejected(exchange, "UPD-ONLY-MERCHANT-TYPES", refused)
-        elif was["status"] != "in_progress":
+        elif was["status"] != self.facts.pending:
             refused = self.contracts.reading("AMB-TERMINAL-UPDATE").value
             self.expect.rejected(exchange, "UPD-ONLY-FROM-IN-PROGRESS", refused)
         else:
@@ -93,10 +105,9 @@ class Lifecycle(RuleBasedStateMachine):
     @invariant()
     def settled_ones_carry_their_timestamps(self):
         for fulfillment in self.known.values():
-            stamps = {k for k in ("completed_at", "failed_at", "error") if k in fulfillment}
-            wanted = {"completed": {"completed_at"}, "failed": {"failed_at", "error"}}.get(
-                fulfillment["status"], set()
-            )
+            every = set().union(*self.facts.stamps.values())
+            stamps = {k for k in every if k in fulfillment}
+            wanted = set(self.facts.stamps.get(fulfillment["status"], ()))
             self.expect.that(
                 stamps == wanted,
                 "OF-COMPLETED-AT-ONLY-COMPLETED",
@@ -106,8 +117,7 @@ class Lifecycle(RuleBasedStateMachine):
             )
 
 
-@rules_mark(
-    C,
+@schema_rules(
     "offer_fulfillment_response.json",
     extra=(
         "UPD-APPLIES-STATUS",
@@ -122,14 +132,15 @@ class Lifecycle(RuleBasedStateMachine):
         "OF-FAILED-AFTER-CREATED",
     ),
 )
-def test_lifecycle_state_machine_keeps_invariants(api, expect, target, contracts):
-    run_state_machine_as_test(lambda: Lifecycle(api, expect, target, contracts))
+def test_lifecycle_state_machine_keeps_invariants(api, expect, target, contracts, facts):
+    machine = lifecycle(facts)
+    run_state_machine_as_test(lambda: machine(api, expect, target, contracts, facts))
 
 
 @pytest.mark.rule("CRT-CHARGEBEE-PROCESSES", "OF-COMPLETED-AFTER-CREATED", "OF-FAILED-AFTER-CREATED")
-@pytest.mark.parametrize("processing_type", ["billing_update", "checkout"])
+@from_facts("processing_type", "chargebee_types")
 def test_lifecycle_chargebee_processed_settles_as_clock_advances(
-    api, expect, create, admin, contracts, processing_type
+    api, expect, create, admin, contracts, facts, processing_type
 ):
     needs(admin, contracts, "clock")
     fulfillment = create(processing_type)
@@ -139,27 +150,27 @@ def test_lifecycle_chargebee_processed_settles_as_clock_advances(
     )
     status = exchange.json()["offer_fulfillment"]["status"]
     expect.that(
-        status in ("completed", "failed"),
+        status in facts.settled,
         "CRT-CHARGEBEE-PROCESSES",
-        "completed or failed an hour later",
+        f"{' or '.join(facts.settled)} an hour later",
         status,
         exchange,
     )
 
 
 @pytest.mark.rule("UPD-SEVEN-DAY-EXPIRY", "OF-FAILED-AT-ONLY-FAILED", "OF-ERROR-CODE-ENUM")
-@pytest.mark.parametrize("processing_type", ["url_redirect", "webhook", "email"])
+@from_facts("processing_type", "merchant_types")
 def test_lifecycle_seven_days_without_update_fails(
-    api, expect, in_progress, admin, contracts, processing_type
+    api, expect, in_progress, admin, contracts, facts, processing_type
 ):
     needs(admin, contracts, "clock")
     fulfillment = in_progress(processing_type)
     admin.advance(SEVEN_DAYS - 60)
     early = api.call("retrieve_offer_fulfillment", path_id=fulfillment["id"]).json()["offer_fulfillment"]
     expect.that(
-        early["status"] == "in_progress",
+        early["status"] == facts.pending,
         "UPD-SEVEN-DAY-EXPIRY",
-        "still in_progress before 7 days",
+        f"still {facts.pending} before 7 days",
         early["status"],
         None,
     )
@@ -170,9 +181,9 @@ def test_lifecycle_seven_days_without_update_fails(
     got = exchange.json()["offer_fulfillment"]
     code = contracts.reading("AMB-SEVEN-DAY-CODE").value
     expect.that(
-        got["status"] == "failed" and got.get("error", {}).get("code") == code,
+        got["status"] == facts.failed and got.get("error", {}).get("code") == code,
         "UPD-SEVEN-DAY-EXPIRY",
-        f"failed with error.code {code}",
+        f"{facts.failed} with error.code {code}",
         {"status": got["status"], "error": got.get("error")},
         exchange,
     )

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cbconform import contracts as contracts_module
-from cbconform.parametrize import rules_mark
-from conftest import judge_case, needs, option_of
+from cbconform.suitekit import from_facts, judge_case, needs, option_of, schema_rules
 
-C = contracts_module.load()
-TYPES = ["billing_update", "checkout", "url_redirect", "webhook", "email"]
-RESPONSE_RULES = rules_mark(
-    C, "offer_fulfillment_response.json", extra=("CRT-STATUS-202", "ENC-WRAPPED-RESOURCE")
+RESPONSE_RULES = schema_rules(
+    "offer_fulfillment_response.json", extra=("CRT-STATUS-202", "ENC-WRAPPED-RESOURCE")
 )
 REFERENCES = ("personalized_offer_id", "option_id")
 
@@ -22,9 +18,9 @@ REFERENCES = ("personalized_offer_id", "option_id")
     "CRT-INITIAL-STATUS", "OF-ECHOES-ACCEPTED-OPTION", "CRT-HOSTED-PAGE-FOR-CHECKOUT", "ENC-JSON-ACCEPTED"
 )
 @pytest.mark.parametrize("encoding", ["json", "form"])
-@pytest.mark.parametrize("processing_type", TYPES)
+@from_facts("processing_type", "processing_types")
 def test_fulfillment_create_each_processing_type_conforms(
-    api, expect, offer, coverage, processing_type, encoding
+    api, expect, offer, coverage, contracts, facts, processing_type, encoding
 ):
     option = option_of(offer, processing_type)
     body = {"personalized_offer_id": offer["id"], "option_id": option["id"]}
@@ -37,7 +33,9 @@ def test_fulfillment_create_each_processing_type_conforms(
     echoed = {k: fulfillment.get(k) for k in ("personalized_offer_id", "option_id", "processing_type")}
     wanted = body | {"processing_type": processing_type}
     expect.that(echoed == wanted, "OF-ECHOES-ACCEPTED-OPTION", str(wanted), echoed, exchange)
-    allowed = {"in_progress", "completed"} if processing_type == "url_redirect" else {"in_progress"}
+    either = contracts.readings["AMB-URL-REDIRECT-IMMEDIATE"] == "either"
+    at_once = either and processing_type == facts.redirecting
+    allowed = {facts.pending} | ({facts.completed} if at_once else set())
     expect.that(
         fulfillment["status"] in allowed,
         "CRT-INITIAL-STATUS",
@@ -45,7 +43,7 @@ def test_fulfillment_create_each_processing_type_conforms(
         fulfillment["status"],
         exchange,
     )
-    if processing_type == "checkout":
+    if processing_type == facts.checkout:
         expect.that(
             "hosted_page" in answer, "CRT-HOSTED-PAGE-FOR-CHECKOUT", "a hosted_page", "none", exchange
         )
@@ -61,14 +59,14 @@ def test_fulfillment_create_unknown_reference_refused(api, expect, offer, contra
 
 
 @pytest.mark.rule("CRT-ACCEPTED-EVENT")
-def test_fulfillment_create_records_accepted_event(create, admin, contracts, expect):
+def test_fulfillment_create_records_accepted_event(create, admin, contracts, facts, expect):
     needs(admin, contracts, "event-log")
-    fulfillment = create("webhook")
+    fulfillment = create(facts.waiting[0])
     kinds = [e["type"] for e in admin.events(fulfillment["id"])]
     expect.that(kinds[:1] == ["accepted"], "CRT-ACCEPTED-EVENT", "an accepted event at once", kinds, None)
 
 
-def test_fulfillment_create_request_case(api, expect, offer, coverage, create_case, encoding):
-    base = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, "webhook")["id"]}
+def test_fulfillment_create_request_case(api, expect, offer, coverage, facts, create_case, encoding):
+    base = {"personalized_offer_id": offer["id"], "option_id": option_of(offer, facts.waiting[0])["id"]}
     exchange = api.call("create_offer_fulfillment", body=create_case.apply(base), encoding=encoding)
     judge_case(expect, coverage, "create_offer_fulfillment", create_case, exchange, REFERENCES)

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from cbconform import contracts as contracts_module
-from cbconform.parametrize import rules_mark
+from cbconform.suitekit import from_facts, schema_rules
 
-C = contracts_module.load()
-RESPONSE_RULES = rules_mark(C, "offer_fulfillment_response.json", extra=("RET-STATUS-200",))
+RESPONSE_RULES = schema_rules("offer_fulfillment_response.json", extra=("RET-STATUS-200",))
 STABLE = ("id", "personalized_offer_id", "option_id", "processing_type", "created_at")
 
 
 @RESPONSE_RULES
 @pytest.mark.rule("RET-RETURNS-CREATED")
-@pytest.mark.parametrize(
-    "processing_type", ["billing_update", "checkout", "url_redirect", "webhook", "email"]
-)
+@from_facts("processing_type", "processing_types")
 def test_fulfillment_retrieve_returns_created(api, expect, create, processing_type):
     created = create(processing_type)
     exchange = expect.accepted(
@@ -36,7 +32,7 @@ def test_fulfillment_retrieve_unknown_id_404(api, expect):
 
 @pytest.mark.rule("RET-PATH-ID")
 @pytest.mark.parametrize("operation", ["retrieve_offer_fulfillment", "update_offer_fulfillment"])
-def test_fulfillment_path_id_overlong_is_4xx(api, expect, operation):
-    long_id = "f" * 51
-    exchange = api.call(operation, path_id=long_id, body={"id": long_id, "status": "completed"})
+def test_fulfillment_path_id_overlong_is_4xx(api, expect, facts, operation):
+    long_id = "f" * (facts.id_limit + 1)
+    exchange = api.call(operation, path_id=long_id, body={"id": long_id, "status": facts.completed})
     expect.rejected(exchange, "RET-PATH-ID", range(400, 500))

@@ -5,22 +5,19 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from cbconform import contracts as contracts_module
+from cbconform.checks import not_applicable
 from cbconform.generation import example, valid_bodies
-from cbconform.parametrize import rules_mark
-from conftest import judge_case, needs
+from cbconform.suitekit import from_facts, judge_case, needs, schema_rules
 
-C = contracts_module.load()
-RESPONSE_RULES = rules_mark(
-    C,
+RESPONSE_RULES = schema_rules(
     "personalized_offers_response.json",
     extra=("PO-RESPONSE-STATUS-200", "AUTH-BASIC-KEY-AS-USER", "ENC-RESPONSE-JSON"),
 )
 SCHEMA = "requests/personalized_offers.json"
 
 
-def full_body(target) -> dict:
-    return example(C.schemas[SCHEMA]) | {"customer_id": target.customer_id}
+def full_body(contracts, target) -> dict:
+    return example(contracts.schemas[SCHEMA]) | {"customer_id": target.customer_id}
 
 
 @RESPONSE_RULES
@@ -28,9 +25,12 @@ def full_body(target) -> dict:
     "ENC-FORM-BRACKETS", "POREQ-ROLES-ARRAY", "POREQ-CUSTOM-OBJECT", "POREQ-REQUEST-CONTEXT-OBJECT"
 )
 @pytest.mark.parametrize("encoding", ["form", "json"])
-def test_personalized_offers_fetch_known_customer_conforms(api, expect, target, coverage, encoding):
+def test_personalized_offers_fetch_known_customer_conforms(
+    api, expect, target, contracts, coverage, encoding
+):
+    body = full_body(contracts, target)
     exchange = expect.accepted(
-        api.call("personalized_offers", body=full_body(target), encoding=encoding), "PO-RESPONSE-STATUS-200"
+        api.call("personalized_offers", body=body, encoding=encoding), "PO-RESPONSE-STATUS-200"
     )
     for offer in exchange.json()["personalized_offers"]:
         for option in offer["options"]:
@@ -48,9 +48,7 @@ def test_personalized_offers_fetch_customer_without_offers_is_empty(api, expect,
 
 
 @pytest.mark.rule("PO-OPTIONS-ACCEPTABLE", "CRT-STATUS-202")
-@pytest.mark.parametrize(
-    "processing_type", ["billing_update", "checkout", "url_redirect", "webhook", "email"]
-)
+@from_facts("processing_type", "processing_types")
 def test_personalized_offers_option_is_acceptable(create, processing_type):
     create(processing_type)
 
@@ -58,7 +56,7 @@ def test_personalized_offers_option_is_acceptable(create, processing_type):
 @pytest.mark.rule("ENC-JSON-ACCEPTED")
 def test_personalized_offers_json_body_accepted(api, expect, target, contracts):
     if contracts.reading("AMB-REQUEST-ENCODING").value != "both":
-        pytest.skip("AMB-REQUEST-ENCODING=form-only: JSON bodies are not required")
+        not_applicable("AMB-REQUEST-ENCODING=form-only: JSON bodies are not required")
     expect.accepted(
         api.call("personalized_offers", body={"customer_id": target.customer_id}, encoding="json"),
         "ENC-JSON-ACCEPTED",
@@ -68,8 +66,8 @@ def test_personalized_offers_json_body_accepted(api, expect, target, contracts):
 @RESPONSE_RULES
 @pytest.mark.rule("POREQ-STRING-TYPES", "POREQ-CUSTOM-OBJECT", "POREQ-ROLES-ARRAY")
 @pytest.mark.parametrize("encoding", ["form", "json"])
-def test_personalized_offers_generated_valid_request_accepted(api, expect, target, encoding):
-    @given(body=valid_bodies(C, SCHEMA, {"customer_id": target.customer_id}))
+def test_personalized_offers_generated_valid_request_accepted(api, expect, target, contracts, encoding):
+    @given(body=valid_bodies(contracts, SCHEMA, {"customer_id": target.customer_id}))
     def run(body):
         expect.accepted(
             api.call("personalized_offers", body=body, encoding=encoding), "PO-RESPONSE-STATUS-200"
@@ -86,8 +84,8 @@ def test_personalized_offers_custom_takes_any_keys(api, expect, target, encoding
     expect.accepted(api.call("personalized_offers", body=body, encoding=encoding), "POREQ-CUSTOM-OBJECT")
 
 
-def test_personalized_offers_request_case(api, expect, target, coverage, po_case, encoding):
-    body = po_case.apply(full_body(target))
+def test_personalized_offers_request_case(api, expect, target, contracts, coverage, po_case, encoding):
+    body = po_case.apply(full_body(contracts, target))
     exchange = api.call("personalized_offers", body=body, encoding=encoding)
     judge_case(expect, coverage, "personalized_offers", po_case, exchange)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import needs
+from cbconform.suitekit import needs
 
 LIMIT = 3
 

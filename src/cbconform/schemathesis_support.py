@@ -15,6 +15,7 @@ import httpx
 import qs_codec
 import schemathesis
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
 from cbconform import contracts as contracts_module
@@ -54,6 +55,21 @@ def load(c: Contracts) -> Any:
     """The OpenAPI document of these contracts (under the run's readings), ready for generation."""
     schema = schemathesis.openapi.from_dict(openapi.build(c))
     return schema
+
+
+EXAMPLES = {"ci": 6, "dev": 12, "thorough": 100}
+
+
+def for_session(session: Any) -> Any:
+    """The document of a run's contracts, generating as its profile says (derandomized without a seed)."""
+    loaded = load(session.contracts)
+    loaded.config.generation.update(
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        max_examples=EXAMPLES[session.profile],
+        deterministic=session.seed is None,
+        allow_x00=False,
+    )
+    return loaded
 
 
 def from_schemathesis(response: Any, case: Any) -> Exchange:

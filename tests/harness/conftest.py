@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "seeds: runs the suites under many hypothesis seeds (minutes)")
+    config.addinivalue_line("markers", "readings: every ambiguity's readings, embedded and served (minutes)")
 
 
 def _run(*args: str, timeout: float = 300, env: dict[str, str] | None = None):

@@ -27,9 +27,19 @@ def _personalize(state, offer: dict[str, Any], customer_id: str, now: int) -> di
         "id": state.store.next_id("po"),
         "offer_id": offer["id"],
         "content": {"title": offer["title"], "description": offer["description"]},
-        "options": [{k: o[k] for k in OPTION_FIELDS if k in o} for o in offer["option"]],
+        "options": [_option(state, o) for o in offer["option"]],
     }
     stored = {"customer_id": customer_id, "created_at": now, "offer": personalized}
     with state.store.transaction() as db:
         db.execute("INSERT INTO personalized_offers VALUES (?, ?)", (personalized["id"], dumps(stored)))
     return personalized
+
+
+def _option(state, option: dict[str, Any]) -> dict[str, Any]:
+    shown = {k: option[k] for k in OPTION_FIELDS if k in option}
+    if state.contracts.readings["AMB-OPTION-REDIRECT-URL"] == "listed-required":
+        fallback = option.get(
+            "fulfillment_redirect_url", f"https://conformance.example/options/{option['id']}"
+        )
+        shown.setdefault("redirect_url", fallback)
+    return shown
