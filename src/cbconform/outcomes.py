@@ -56,6 +56,8 @@ class Classifier:
             test.outcome = "xfail" if hasattr(report, "wasxfail") else "skip"
             test.message = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             test.not_applicable = isinstance(error, NotApplicable)
+            if test.not_applicable:
+                test.message = error.msg
         elif report.passed:
             test.outcome = "pass"
         elif found is None:
