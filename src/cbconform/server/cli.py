@@ -103,6 +103,7 @@ def main(args: argparse.Namespace) -> int:
             f"cbconform serve: cannot listen on {args.host}:{args.port}: {error.strerror}.", file=sys.stderr
         )
         return 2
+    sock.listen(2048)  # before the banner: a client that reads the URL may connect at once, and waits
     host, port = sock.getsockname()[:2]
     if not getattr(args, "quiet", False):
         print("\n".join(banner(config, f"http://{host}:{port}")), flush=True)
