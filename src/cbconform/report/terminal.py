@@ -62,9 +62,9 @@ class Progress:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.total = len(session.items)
-        for item in session.items:
-            rules = [r for m in item.iter_markers("rule") for r in m.args]
-            self.cites[item.nodeid] = rules
+        for item in session.items:  # schemathesis's items may share a node id: count each id once
+            self.cites[item.nodeid] = sorted({r for m in item.iter_markers("rule") for r in m.args})
+        for rules in self.cites.values():
             for rule in rules:
                 self.pending[rule] = self.pending.get(rule, 0) + 1
 
