@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from cbconform import contracts as contracts_module
-from cbconform import playback, redact, settings
+from cbconform import liveguard, playback, redact, settings
 from cbconform.checks import CHECKS
 from cbconform.checks import responses as response_checks
 from cbconform.exchange import Exchange
@@ -216,7 +216,8 @@ class Replayer:
         if self.embedded:  # a fresh server per story: one story's state never meets another's
             transport: httpx.BaseTransport = InProcess(_app(self.target, self.key))
         else:
-            transport = Mannered(httpx.HTTPTransport(), REMOTE_RATE, None)
+            local = all(liveguard.is_loopback(url) for url in self.bases.values())
+            transport = Mannered(httpx.HTTPTransport(), None if local else REMOTE_RATE, None)
         return httpx.Client(transport=transport, timeout=30.0, follow_redirects=False)
 
     def _features_of(self, client: httpx.Client) -> set[str]:

@@ -64,7 +64,7 @@ class Session:
             self.api, self.admin = connection.connect(self.target, self.contracts, self.recorder)
         except connection.Unreachable as error:
             self.fatal = str(error)
-            self.stop(self.fatal)
+            self.stop("the target could not be used (see run.fatal)")
             pytest.exit(self.fatal, returncode=3)
 
     def stop(self, reason: str) -> None:
@@ -85,7 +85,13 @@ class Session:
     def record(self, item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
         before = len(self.evidence.failures)
         self.classifier.record(item, call, report)
-        story.attach_all(self.target, self.recorder.current, self.evidence.failures[before:])
+        try:
+            story.attach_all(self.target, self.recorder.current, self.evidence.failures[before:])
+        except Exception as error:  # a story the harness cannot tell is its error, never a crashed run
+            self.evidence.errors.append(
+                {"test": item.nodeid, "message": f"the failure's story could not be recorded: {error}",
+                 "detail": None}
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ the end
 

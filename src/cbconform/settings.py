@@ -159,7 +159,7 @@ def to_argv(given: Mapping[str, Any]) -> list[str]:
         if s.kind == "flag":
             argv += [s.pytest_flag] if value else []
         elif s.kind == "pairs":
-            argv += [f"{s.pytest_flag}={k}={v}" for k, v in dict(value).items()]
+            argv += [f"{s.pytest_flag}={k}={v}" for k, v in _pairs(value).items()]
         elif s.kind == "list":
             argv += [f"{s.pytest_flag}={v}" for v in value]
         else:

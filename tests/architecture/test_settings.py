@@ -48,3 +48,9 @@ def test_cli_and_pytest_options_come_from_the_declaration() -> None:
     settings.add_argparse(parser)
     options = {o for a in parser._actions for o in a.option_strings}
     assert {s.option for s in settings.SETTINGS if s.cli} <= options
+
+
+def test_reproduction_argv_carries_readings_as_given() -> None:
+    argv = settings.to_argv({"reading": ["AMB-A=x"], "fault": ["f"], "strict": True})
+    assert argv == ["--reading=AMB-A=x", "--fault=f", "--strict-rules"]
+    assert settings.to_argv({"reading": {"AMB-A": "x"}}) == ["--reading=AMB-A=x"]

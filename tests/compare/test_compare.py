@@ -113,7 +113,7 @@ def test_usage_errors_exit_2(spec, words, tmp_path, capsys):
 
 
 def test_unreachable_target_exits_3(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("CHARGEBEE_API_KEY", "k")
+    monkeypatch.setenv("CHARGEBEE_API_KEY", "k_unreachable_target")
     assert cli.main(["compare", "embedded", "http://127.0.0.1:9/api/v2", "--report-dir", str(tmp_path)]) == 3
     err = capsys.readouterr().err
     assert "Target B" in err and "cannot be reached" in err and "Traceback" not in err

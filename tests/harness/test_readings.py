@@ -96,6 +96,8 @@ def _model(report_dir: Path) -> dict:
 @pytest.mark.parametrize(("ambiguity", "reading"), READINGS, ids=[f"{a}={r}" for a, r in READINGS])
 def test_every_reading_passes_embedded(citations, tmp_path: Path, ambiguity: str, reading: str) -> None:
     rules = set(C.ambiguities[ambiguity].rules)
+    if not rules:
+        pytest.skip(f"{ambiguity} governs no check (it records where the documents disagree on hosts)")
     proc = _run(
         rules, "--reading", f"{ambiguity}={reading}", "--report-dir", str(tmp_path),
         "--", *_narrowed(citations, rules),
