@@ -7,6 +7,7 @@ total deadline, whatever the target sends."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import threading
@@ -55,20 +56,39 @@ def read_bounded(response: httpx.Response, cap: int, deadline: float) -> tuple[b
 
 
 class InProcess(httpx.BaseTransport):
-    """The ASGI app called directly on a portal's event loop: no socket, and none of the per-request work
-    of httpx.ASGITransport (it looks for trio on every request). An exception in the app propagates."""
+    """The ASGI app called directly, on an event loop of its own run in the calling thread: no socket, no
+    thread hand-off per request, and none of httpx.ASGITransport's per-request work. Calls from several
+    threads take turns; a caller already inside an event loop is served through a portal thread instead.
+    An exception in the app propagates."""
 
     CLIENT = ("127.0.0.1", 123)
 
     def __init__(self, app) -> None:
         self._app = app
-        self._portal_cm = start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
+        self._loop = asyncio.new_event_loop()
+        self._turn = threading.Lock()
+        self._portal_cm = None
+        self._portal = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        status, headers, content = self._portal.call(self._call, _scope(request, self.CLIENT), request.read())
+        call = self._call(_scope(request, self.CLIENT), request.read())
+        if asyncio._get_running_loop() is None:
+            with self._turn:
+                status, headers, content = self._loop.run_until_complete(call)
+        else:
+            call.close()
+            status, headers, content = self._portaled().call(
+                self._call, _scope(request, self.CLIENT), request.read()
+            )
         # A stream rather than content, so the client closes it and times the exchange (response.elapsed).
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)
+
+    def _portaled(self):
+        with self._turn:
+            if self._portal is None:
+                self._portal_cm = start_blocking_portal()
+                self._portal = self._portal_cm.__enter__()
+        return self._portal
 
     async def _call(self, scope: dict, body: bytes) -> tuple[int, list, bytes]:
         sent = [False]
@@ -91,7 +111,10 @@ class InProcess(httpx.BaseTransport):
         return started["status"], started.get("headers", []), b"".join(parts)
 
     def close(self) -> None:
-        self._portal_cm.__exit__(None, None, None)
+        if self._portal_cm is not None:
+            self._portal_cm.__exit__(None, None, None)
+        with self._turn:
+            self._loop.close()
 
 
 def _scope(request: httpx.Request, client: tuple[str, int]) -> dict:
