@@ -23,6 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx
+from stamp import header
 
 AUTH = ("test_conformance_key", "")
 READY = re.compile(r"Reference server on (http://\S+/api/v2)")
@@ -191,6 +192,7 @@ def main() -> None:
     parser.add_argument("--db", help="serve with --db FILE instead of in memory")
     parser.add_argument("--no-prism", action="store_true", help="skip the side-by-side run against Prism")
     args = parser.parse_args()
+    header("reference server throughput on loopback")
     process, url = serve(["--db", args.db] if args.db else [])
     try:
         cpu_before = cpu_seconds(process.pid)

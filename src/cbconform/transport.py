@@ -7,6 +7,7 @@ total deadline, whatever the target sends."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import threading
@@ -55,22 +56,83 @@ def read_bounded(response: httpx.Response, cap: int, deadline: float) -> tuple[b
 
 
 class InProcess(httpx.BaseTransport):
+    """The ASGI app called directly, on an event loop of its own run in the calling thread: no socket, no
+    thread hand-off per request, and none of httpx.ASGITransport's per-request work. Calls from several
+    threads take turns; a caller already inside an event loop is served through a portal thread instead.
+    An exception in the app propagates."""
+
+    CLIENT = ("127.0.0.1", 123)
+
     def __init__(self, app) -> None:
-        self._portal_cm = start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
-        self._asgi = httpx.ASGITransport(app=app)
+        self._app = app
+        self._loop = asyncio.new_event_loop()
+        self._turn = threading.Lock()
+        self._portal_cm = None
+        self._portal = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def send() -> tuple[int, list, bytes]:
-            response = await self._asgi.handle_async_request(request)
-            return response.status_code, response.headers.raw, await response.aread()
-
-        status, headers, content = self._portal.call(send)
+        call = self._call(_scope(request, self.CLIENT), request.read())
+        if asyncio._get_running_loop() is None:
+            with self._turn:
+                status, headers, content = self._loop.run_until_complete(call)
+        else:
+            call.close()
+            status, headers, content = self._portaled().call(
+                self._call, _scope(request, self.CLIENT), request.read()
+            )
         # A stream rather than content, so the client closes it and times the exchange (response.elapsed).
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)
 
+    def _portaled(self):
+        with self._turn:
+            if self._portal is None:
+                self._portal_cm = start_blocking_portal()
+                self._portal = self._portal_cm.__enter__()
+        return self._portal
+
+    async def _call(self, scope: dict, body: bytes) -> tuple[int, list, bytes]:
+        sent = [False]
+        started: dict = {}
+        parts: list[bytes] = []
+
+        async def receive() -> dict:
+            if sent[0]:
+                return {"type": "http.disconnect"}
+            sent[0] = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body" and scope["method"] != "HEAD":
+                parts.append(message.get("body", b""))
+
+        await self._app(scope, receive, send)
+        return started["status"], started.get("headers", []), b"".join(parts)
+
     def close(self) -> None:
-        self._portal_cm.__exit__(None, None, None)
+        if self._portal_cm is not None:
+            self._portal_cm.__exit__(None, None, None)
+        with self._turn:
+            self._loop.close()
+
+
+def _scope(request: httpx.Request, client: tuple[str, int]) -> dict:
+    url = request.url
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": request.method,
+        "headers": [(k.lower(), v) for k, v in request.headers.raw],
+        "scheme": url.scheme,
+        "path": url.path,
+        "raw_path": url.raw_path.split(b"?")[0],
+        "query_string": url.query,
+        "server": (url.host, url.port),
+        "client": client,
+        "root_path": "",
+    }
 
 
 class Mannered(httpx.BaseTransport):

@@ -14,7 +14,7 @@ ONLY_RULE = "CBCONFORM_ONLY_RULE"
 SKIP_SLOW = "CBCONFORM_SKIP_SCHEMATHESIS"
 SLOW_MODULE = "test_schemathesis.py"  # its coverage phase generates at collection: seconds per run
 
-_SESSION: list[Any] = []
+_CAUGHT: list[str] = []
 
 
 @pytest.hookimpl(trylast=True)
@@ -40,11 +40,14 @@ def pytest_ignore_collect(collection_path: Path, config: Any) -> bool | None:
     return True if os.environ.get(SKIP_SLOW) and collection_path.name == SLOW_MODULE else None
 
 
-def pytest_sessionstart(session: Any) -> None:
-    _SESSION[:] = [session]
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: Any, nextitem: Any) -> bool | None:
+    """Once the rule has failed the remaining tests are passed over (not run). Not session.shouldstop:
+    pytest ends that with an interrupt whose report renders long tracebacks, seconds over a matrix."""
+    return True if _CAUGHT else None
 
 
 def pytest_runtest_logreport(report: Any) -> None:
     rule = os.environ.get(ONLY_RULE)
-    if rule and report.failed and f"[{rule}]" in report.longreprtext and _SESSION:
-        _SESSION[0].shouldstop = f"{rule} failed: the fault is caught"
+    if rule and report.failed and f"[{rule}]" in report.longreprtext:
+        _CAUGHT[:] = [f"{rule} failed: the fault is caught"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import multiprocessing
 import os
@@ -43,6 +44,7 @@ def preload() -> None:
     import cbconform.server.app  # noqa: F401
 
     _spec()
+    gc.freeze()  # what the parent holds is never garbage: children's collections skip it
 
 
 def pool(jobs: int) -> Any:
@@ -74,25 +76,42 @@ def _too_long(signum: int, frame: Any) -> None:
 
 
 def suite(fault: str | None, rule: str | None, skip_slow: bool) -> dict[str, Any]:
-    """One pytest run of the suites against the embedded server with this fault, limited to this rule."""
+    """One pytest run of the suites against the embedded server with this fault, limited to this rule.
+
+    The results model is read from the plugin's stash: no report is rendered or written (no report
+    dir), native tracebacks spare pytest's source parsing, and the child exits without pytest's
+    end-of-run garbage collections (unraisableexception)."""
     import pytest
 
     os.environ.pop("CHARGEBEE_API_KEY", None)
     os.environ[ONLY_RULE] = rule or ""
     os.environ[SKIP_SLOW] = "1" if skip_slow else ""
-    tmp = tempfile.mkdtemp(prefix="cbmutant-")
     argv = [str(paths.suites_dir()), "-p", "cbconform.plugin", "-p", "cbconform.mutants.select",
-            "-p", "no:cacheprovider", "-q", "--assert=plain", "--profile=ci",
-            f"--report-dir={tmp}", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
+            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-q", "--assert=plain",
+            "--tb=native", "--profile=ci", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
     argv += [f"--fault={fault}"] if fault else []
-    pytest.main(argv)
-    results = json.loads((Path(tmp) / "results.json").read_text(encoding="utf-8"))
+    kept = _Results()
+    pytest.main(argv, plugins=[kept])
+    if kept.results is None:
+        raise RuntimeError("the suites wrote no results")
+    results = kept.results
     return {
         "failed_rules": sorted(r["id"] for r in results["rules"] if r["outcome"] == "fail"),
         "tests": len(results["tests"]),
         "errors": [e["message"] for e in results["errors"]][:3],
         "passed": results["summary"]["verdict"] == "pass",
     }
+
+
+class _Results:
+    """Keeps the results model the cbconform plugin leaves in the config's stash."""
+
+    results: dict[str, Any] | None = None
+
+    def pytest_unconfigure(self, config: Any) -> None:
+        from cbconform.plugin import RESULTS
+
+        self.results = config.stash.get(RESULTS, None)
 
 
 def peer(fault: str | None, operations: tuple[str, ...], examples: int) -> dict[str, Any]:
