@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cbconform.contracts import Contracts
-
 TEST_OUTCOMES = ("pass", "fail", "skip", "error", "xfail", "not_run")
 RULE_OUTCOMES = ("pass", "fail", "skip", "error", "xfail", "not_run")
 VERDICTS = ("pass", "fail", "incomplete", "error")
@@ -99,14 +97,3 @@ def contracts_digest(root: Path) -> str:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
-
-
-def gates(rule: Any, strict: bool) -> bool:
-    """Whether a rule's failure fails the run: documented MUST rules, and inferred ones under --strict."""
-    if hasattr(rule, "gates"):
-        return bool(rule.gates(strict))
-    return rule.level == "MUST" and (strict or getattr(rule, "evidence", "seed") != "inferred")
-
-
-def areas(contracts: Contracts) -> tuple[str, ...]:
-    return tuple(getattr(contracts, "areas", None) or dict.fromkeys(r.area for r in contracts.rules.values()))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cbconform.contracts import Contracts
-from cbconform.results import RULE_OUTCOMES, TEST_OUTCOMES, Evidence, TestRecord, areas, gates
+from cbconform.results import RULE_OUTCOMES, TEST_OUTCOMES, Evidence, TestRecord
 
 
 def rule_rows(
@@ -48,7 +48,7 @@ def _row(contracts, rule_id, tests, evidence, expected, available, strict) -> di
         "source": rule.source,
         "source_url": getattr(rule, "source_url", None),
         "evidence": getattr(rule, "evidence", None),
-        "gates": gates(rule, strict),
+        "gates": rule.gates(strict),
         "group": rule.group,
         "area": rule.area,
         "operations": list(rule.operations),
@@ -101,7 +101,7 @@ def summary(
                 "verdict": verdict([r for r in rules if r["area"] == area], None, True),
                 "rules": dict(Counter(r["outcome"] for r in rules if r["area"] == area)),
             }
-            for area in areas(contracts)
+            for area in contracts.areas
         },
         "not_examined": [r["id"] for r in rules if r["gates"] and r["outcome"] == "not_run"],
         "advisories": [r["id"] for r in rules if not r["gates"] and r["outcome"] == "fail"],
