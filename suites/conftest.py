@@ -1,6 +1,7 @@
 """The suites' fixtures and collection hooks, from the harness (cbconform.suitekit); the plugin
 (cbconform.plugin) provides `api`, `expect`, `contracts`, `target`, `admin` and `coverage`."""
 
+from cbconform.planner import announce as pytest_collection_finish  # noqa: F401
 from cbconform.suitekit import (  # noqa: F401
     _json_bodies,
     create,

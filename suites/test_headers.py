@@ -28,7 +28,7 @@ def request_for(operation, create, offer, target, facts):
         return {"body": {"personalized_offer_id": offer["id"], "option_id": option_of(offer, second)["id"]}}
     if operation == "create_order":
         return {"body": {"invoice_id": target.invoice_id, "id": unique_id("ord", 30)}}
-    fulfillment = create(first)
+    fulfillment = create(first, reuse=operation == "retrieve_offer_fulfillment")
     if operation == "retrieve_offer_fulfillment":
         return {"path_id": fulfillment["id"]}
     return {"path_id": fulfillment["id"], "body": {"id": fulfillment["id"], "status": facts.completed}}

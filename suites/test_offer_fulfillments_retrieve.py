@@ -14,7 +14,7 @@ STABLE = ("id", "personalized_offer_id", "option_id", "processing_type", "create
 @pytest.mark.rule("RET-RETURNS-CREATED")
 @from_facts("processing_type", "processing_types")
 def test_fulfillment_retrieve_returns_created(api, expect, create, processing_type):
-    created = create(processing_type)
+    created = create(processing_type, reuse=True)
     exchange = expect.accepted(
         api.call("retrieve_offer_fulfillment", path_id=created["id"]), "RET-STATUS-200"
     )

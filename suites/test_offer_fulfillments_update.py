@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from cbconform.checks import not_applicable
-from cbconform.suitekit import from_contracts, from_facts, judge_case, needs, schema_rules, update_body
+from cbconform.suitekit import (
+    forget,
+    from_contracts,
+    from_facts,
+    judge_case,
+    needs,
+    schema_rules,
+    update_body,
+)
 
 UPDATE = "requests/update_offer_fulfillment.json"
 RESPONSE_RULES = schema_rules("offer_fulfillment_response.json", extra=("UPD-STATUS-200",))
@@ -68,7 +76,7 @@ def test_fulfillment_update_terminal_is_refused_and_unchanged(
 def test_fulfillment_update_chargebee_processed_is_refused(
     api, expect, create, contracts, facts, processing_type
 ):
-    fulfillment = create(processing_type)
+    fulfillment = create(processing_type, reuse=True)
     expect.rejected(
         update(api, contracts, fulfillment["id"], facts.completed),
         "UPD-ONLY-MERCHANT-TYPES",
@@ -130,17 +138,19 @@ def test_fulfillment_update_records_event(api, expect, in_progress, admin, contr
 
 
 def test_fulfillment_update_request_case(
-    api, expect, in_progress, coverage, contracts, facts, update_case, encoding
+    request, api, expect, in_progress, coverage, contracts, facts, update_case, encoding
 ):
     if update_case.path == ("id",) and update_case.kind == "at-max":
         pytest.skip(
             "the body id must equal a real fulfillment's id, so its boundary is exercised from above only"
         )
-    fulfillment = in_progress(facts.waiting[0])
+    fulfillment = in_progress(facts.waiting[0], reuse=not update_case.valid)
     base = {"id": fulfillment["id"], "status": facts.failed, "failure_reason": "Out of stock."}
     exchange = api.call(
         "update_offer_fulfillment", path_id=fulfillment["id"], body=update_case.apply(base), encoding=encoding
     )
+    if exchange.status < 300:
+        forget(request, facts.waiting[0])
     judge_case(expect, coverage, "update_offer_fulfillment", update_case, exchange)
 
 

@@ -50,7 +50,7 @@ def test_personalized_offers_fetch_customer_without_offers_is_empty(api, expect,
 @pytest.mark.rule("PO-OPTIONS-ACCEPTABLE", "CRT-STATUS-202")
 @from_facts("processing_type", "processing_types")
 def test_personalized_offers_option_is_acceptable(create, processing_type):
-    create(processing_type)
+    create(processing_type, reuse=True)
 
 
 @pytest.mark.rule("ENC-JSON-ACCEPTED")

@@ -9,6 +9,8 @@ PROFILES = {
     "ci": {"max_examples": 8, "derandomize": True},
     "dev": {"max_examples": 15, "derandomize": False},
     "thorough": {"max_examples": 150, "derandomize": False},
+    # a remote target pays for each request: one example, a short state machine (cbconform.planner)
+    "sandbox": {"max_examples": 1, "derandomize": True, "stateful_step_count": 12},
 }
 COMMON = {
     "deadline": None,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PROFILES = ("ci", "dev", "thorough")
+PROFILES = ("ci", "dev", "thorough", "sandbox")
 
 
 class SettingsError(ValueError):
@@ -92,8 +92,9 @@ SETTINGS: tuple[Setting, ...] = (
             default="inv_conformance_001"),
     Setting("business_entity_id", "the site's business entity", section="data", cli=False,
             default="be_conformance"),
-    Setting("profile", "hypothesis profile: ci is derandomized", choices=PROFILES, default="ci",
-            section="run", env="CBCONFORM_PROFILE"),
+    Setting("profile", "how deep a run goes: ci is derandomized; sandbox sends fewest requests (GATE.md)",
+            choices=PROFILES, section="run", env="CBCONFORM_PROFILE",
+            default_doc="`sandbox` for a non-loopback target, else `ci`"),
     Setting("expected_failures", "rule IDs expected to fail, one a line: strict xfails", section="run",
             metavar="FILE"),
     Setting("report_dir", "where results.json, junit.xml and report.html go", section="run",
@@ -180,7 +181,17 @@ def layered(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dic
         values.update({k: v for k, v in layer.items() if k != "reading"})
     values["reading"] = {k: v for layer in layers for k, v in dict(layer.get("reading", {})).items()}
     values["target_config"] = path
+    values["profile"] = values["profile"] or default_profile(values)
     return values
+
+
+def default_profile(values: Mapping[str, Any]) -> str:
+    """sandbox when the run reaches a host beyond this machine (it pays for every request), else ci."""
+    from cbconform.liveguard import is_loopback
+
+    urls = [values.get(k) for k in ("target", "grow_url", "core_url")]
+    remote = bool(values.get("site")) or any(u and not is_loopback(str(u)) for u in urls)
+    return "sandbox" if remote else "ci"
 
 
 def _cli(cli: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cbconform import planner
 from cbconform.checks import not_applicable
 from cbconform.contracts import Contracts
 from cbconform.parametrize import request_cases, rules_mark
@@ -155,7 +156,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for argument, operation in CASE_OPERATIONS.items():
         if argument in metafunc.fixturenames:
             schema = contracts.operation(operation).request_body
-            metafunc.parametrize((argument, "encoding"), request_cases(contracts, schema))
+            params = request_cases(contracts, schema)
+            if planner.active(metafunc.config):  # one request for every field at its maximum
+                params = planner.together(params, (*getattr(metafunc.module, "REFERENCES", ()), "id"))
+            metafunc.parametrize((argument, "encoding"), params)
     for mark in metafunc.definition.iter_markers("cb_from_contracts"):
         argnames, source = mark.args
         metafunc.parametrize(argnames, source(contracts), ids=mark.kwargs.get("ids"))
@@ -168,6 +172,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for mark in list(item.iter_markers("cb_schema_rules")):
             names = [n for a in mark.args for n in (a(contracts) if callable(a) else [a])]
             item.add_marker(rules_mark(contracts, *names, extra=mark.kwargs.get("extra", ())))
+    planner.select(config, items)
 
 
 # ---------------------------------------------------------------------- helpers and fixtures
@@ -203,7 +208,28 @@ def _json_bodies(request: pytest.FixtureRequest, contracts) -> None:
 
 
 @pytest.fixture
-def offer(api, target, expect) -> dict[str, Any]:
+def offer(request, api, target, expect) -> dict[str, Any]:
+    if planner.active(request.config):  # a sandbox run fetches the offer once
+        return _shared(request, "offer", lambda: _offer(api, target, expect))
+    return _offer(api, target, expect)
+
+
+def _shared(request: pytest.FixtureRequest, name: str, make: Callable[[], Any]) -> Any:
+    kept = request.config.stash.setdefault(SHARED, {})
+    if name not in kept:
+        kept[name] = make()
+    return kept[name]
+
+
+SHARED = pytest.StashKey[dict]()
+
+
+def forget(request: pytest.FixtureRequest, processing_type: str) -> None:
+    """A shared pending fulfillment that an update changed (the target accepted it) is shared no more."""
+    request.config.stash.get(SHARED, {}).pop(f"pending {processing_type}", None)
+
+
+def _offer(api, target, expect) -> dict[str, Any]:
     exchange = expect.accepted(
         api.call("personalized_offers", body={"customer_id": target.customer_id}), "PO-RESPONSE-STATUS-200"
     )
@@ -217,13 +243,19 @@ def offer(api, target, expect) -> dict[str, Any]:
 
 
 @pytest.fixture
-def create(api, expect, offer, contracts) -> Callable[..., dict[str, Any]]:
-    """Accepts the offer's option of a processing type; returns the created fulfillment."""
+def create(request, api, expect, offer, contracts) -> Callable[..., dict[str, Any]]:
+    """Accepts the offer's option of a processing type; returns the created fulfillment. `reuse=True`
+    says the test only reads it: a sandbox run then hands every such test the same one of each type."""
     default = "json" if json_read(contracts) else "form"
 
     def make(
-        processing_type: str, encoding: str | None = None, headers: dict[str, str] | None = None
+        processing_type: str,
+        encoding: str | None = None,
+        headers: dict[str, str] | None = None,
+        reuse: bool = False,
     ) -> dict[str, Any]:
+        if reuse and planner.active(request.config):
+            return _shared(request, f"created {processing_type}", lambda: make(processing_type))
         encoding = encoding or default
         option = option_of(offer, processing_type)
         body = {"personalized_offer_id": offer["id"], "option_id": option["id"]}
@@ -235,11 +267,14 @@ def create(api, expect, offer, contracts) -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def in_progress(create, contracts) -> Callable[[str], dict[str, Any]]:
+def in_progress(request, create, contracts) -> Callable[..., dict[str, Any]]:
     """A fulfillment the merchant may still update, or a skip when the target settles it at once."""
     pending = facts_of(contracts).pending
 
-    def make(processing_type: str) -> dict[str, Any]:
+    def make(processing_type: str, reuse: bool = False) -> dict[str, Any]:
+        """`reuse=True`: the test leaves it pending (its update is refused), so a sandbox run shares one."""
+        if reuse and planner.active(request.config):
+            return _shared(request, f"pending {processing_type}", lambda: make(processing_type))
         fulfillment = create(processing_type)
         if fulfillment["status"] != pending:
             pytest.skip(
@@ -255,6 +290,8 @@ def judge_case(expect, coverage, operation: str, case, exchange, references: tup
 
     A reference id at its maximum length names nothing on the target, so it may be refused as unknown
     (404), but never as too long."""
+    if isinstance(case, planner.Together):
+        return planner.judge_together(expect, coverage, operation, case, exchange)
     if case.max_length:
         sent = case.max_length + (0 if case.valid else 1)
         coverage.boundary(f"{operation} {case.param}", case.max_length, sent)
