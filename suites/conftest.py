@@ -3,6 +3,7 @@
 
 from cbconform.planner import announce as pytest_collection_finish  # noqa: F401
 from cbconform.suitekit import (  # noqa: F401
+    _every_answer_checked,
     _json_bodies,
     create,
     facts,

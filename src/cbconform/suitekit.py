@@ -207,6 +207,13 @@ def _json_bodies(request: pytest.FixtureRequest, contracts) -> None:
         not_applicable("AMB-REQUEST-ENCODING=form-only: JSON bodies are not required")
 
 
+@pytest.fixture(autouse=True)
+def _every_answer_checked(expect, coverage):
+    """Answers a test only read from (a retrieve to compare) are judged by the response checks too."""
+    yield
+    expect.sweep(list(coverage.current))
+
+
 @pytest.fixture
 def offer(request, api, target, expect) -> dict[str, Any]:
     if planner.active(request.config):  # a sandbox run fetches the offer once

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from cbconform.checks import ConformanceFailure, Failure, failure, shorten
-from cbconform.checks.responses import conformance
+from cbconform.checks.responses import REPLAYED, conformance
 from cbconform.contracts import Contracts
 from cbconform.exchange import Exchange
 
@@ -17,6 +17,16 @@ class Expect:
     def __init__(self, contracts: Contracts, exercised: Counter):
         self.contracts, self.exercised = contracts, exercised
         self._gathering: list[Failure] | None = None
+        self._seen: set[int] = set()  # the exchanges a check has looked at
+
+    def sweep(self, exchanges: Iterable[Exchange]) -> None:
+        """Every answer of an operation that no expectation looked at still goes through the response
+        checks that apply to it (a replay, flagged by its header, is judged as one)."""
+        found = []
+        for ex in exchanges:
+            if ex.operation and id(ex) not in self._seen:
+                found += self._conformance(ex, replay=REPLAYED in ex.response_headers)
+        self._raise(found)
 
     @contextmanager
     def gathered(self) -> Iterator[None]:
@@ -77,6 +87,7 @@ class Expect:
 
     def _conformance(self, ex: Exchange, replay: bool = False) -> list[Failure]:
         examined: set[str] = set()
+        self._seen.add(id(ex))
         found = conformance(self.contracts, ex, replay, examined)
         self._count(examined)
         return found

@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--peer-examples", type=int, default=15, help="schemathesis max examples per operation"
     )
+    parser.add_argument(
+        "--profile", choices=("ci", "sandbox"), default="ci", help="the suites' profile (default: ci)"
+    )
+    parser.add_argument(
+        "--served", action="store_true", help="each faulty server on a loopback port, as a remote target is"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -50,6 +56,7 @@ def main(args: argparse.Namespace) -> int:
     scopes = {f.name: _scope(f) for f in chosen}
     peer = None if args.no_peer else {"examples": args.peer_examples, "baselines": {}, "runs": {}}
     started = time.monotonic()
+    workers.MODE.update(profile=args.profile, served=args.served)  # read by the forked children
     workers.preload()
     with workers.pool(args.jobs) as pool:
         clean = _run_all(pool, rows, scopes, peer)
@@ -57,6 +64,7 @@ def main(args: argparse.Namespace) -> int:
         _score_peer(rows, scopes, peer)
     result = matrix.build(list(rows.values()), clean, peer, time.monotonic() - started)
     result["unfaulted"] = faults.unfaulted()
+    result["mode"] = dict(workers.MODE)
     out = Path(args.report_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "mutants.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -27,6 +27,7 @@ from cbconform.mutants.select import ONLY_RULE, SKIP_SLOW
 
 KEY = "test_conformance_key"
 TASK_SECONDS = 300  # a run that hangs is reported as an error, not waited on forever
+MODE = {"profile": "ci", "served": False}  # `cbconform mutants --profile P --served`
 
 
 def preload() -> None:
@@ -88,8 +89,8 @@ def suite(fault: str | None, rule: str | None, skip_slow: bool) -> dict[str, Any
     os.environ[SKIP_SLOW] = "1" if skip_slow else ""
     argv = [str(paths.suites_dir()), "-p", "cbconform.plugin", "-p", "cbconform.mutants.select",
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-q", "--assert=plain",
-            "--tb=native", "--profile=ci", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
-    argv += [f"--fault={fault}"] if fault else []
+            "--tb=native", f"--profile={MODE['profile']}", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
+    argv += _served(fault) if MODE["served"] else [f"--fault={fault}"] if fault else []
     kept = _Results()
     pytest.main(argv, plugins=[kept])
     if kept.results is None:
@@ -101,6 +102,16 @@ def suite(fault: str | None, rule: str | None, skip_slow: bool) -> dict[str, Any
         "errors": [e["message"] for e in results["errors"]][:3],
         "passed": results["summary"]["verdict"] == "pass",
     }
+
+
+def _served(fault: str | None) -> list[str]:
+    """The faulty server on a loopback port, as a remote target is reached; the suite follows the
+    readings the fault needs, which the served server follows by itself. No plan is printed."""
+    from cbconform.server import fault_requirements
+
+    os.environ["CBCONFORM_NO_PLAN"] = "1"
+    readings, _ = fault_requirements([fault] if fault else [])
+    return [f"--target={_serve(fault, admin=True)}", *(f"--reading={k}={v}" for k, v in readings.items())]
 
 
 class _Results:
@@ -147,13 +158,13 @@ def _spec() -> str:
     return json.dumps(openapi.build(contracts.load()))
 
 
-def _serve(fault: str | None) -> str:
+def _serve(fault: str | None, admin: bool = False) -> str:
     import uvicorn
 
     from cbconform.server.app import create_app
     from cbconform.server.config import ServerConfig
 
-    app = create_app(ServerConfig(api_key=KEY, faults=frozenset([fault] if fault else [])))
+    app = create_app(ServerConfig(api_key=KEY, admin=admin, faults=frozenset([fault] if fault else [])))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="critical"))
