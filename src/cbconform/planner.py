@@ -60,6 +60,10 @@ def each_choice(items: list[pytest.Item]) -> list[pytest.Item]:
     return [item for item in items if id(item) in kept or not getattr(item, "callspec", None)]
 
 
+def _params(item: pytest.Item) -> dict[str, Any]:
+    return getattr(getattr(item, "callspec", None), "params", None) or {}
+
+
 def _values(item: pytest.Item) -> set[tuple[str, str]]:
     return {(name, _key(value)) for name, value in item.callspec.params.items()}
 
@@ -73,10 +77,17 @@ def _key(value: Any) -> str:
 
 
 def select(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The sandbox selection; cases the reading rules out (JSON bodies under form-only) skip without a
+    request, so they are kept, and the choice is made among the others."""
     if not active(config):
         return
-    kept = each_choice(items)
-    dropped = [i for i in items if i not in set(kept)]
+    from cbconform.plugin import KEY
+
+    unread = config.stash[KEY].contracts.reading("AMB-REQUEST-ENCODING").value != "both"
+    skipping = {id(i) for i in items if unread and _params(i).get("encoding") == "json"}
+    chosen = {id(i) for i in each_choice([i for i in items if id(i) not in skipping])}
+    kept = [i for i in items if id(i) in chosen or id(i) in skipping]
+    dropped = [i for i in items if id(i) not in chosen and id(i) not in skipping]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -224,7 +224,7 @@ def summary(
     lines = [f"{paint(key.upper(), key, on)}: {where}; rules {counts}; {run['requests']} requests"]
     if run["complete"] is False or key == "incomplete":
         why, missing = run["stop_reason"] or "the run stopped early", r["summary"]["not_examined"]
-        lines.append(f"  incomplete: {why}; {len(missing)} gating rules not examined")
+        lines.append(f"  incomplete: {why}; {len(missing)} gating rules not examined{_named(missing, limit)}")
     if target["absent_features"]:
         lines.append(f"  limitation: features declared absent: {', '.join(target['absent_features'])}")
     if VERBOSITY >= 0:
@@ -248,6 +248,13 @@ def summary(
         if serve:
             lines.append(f"Serve the same server for the failures' curl lines: {serve}")
     return lines
+
+
+def _named(rules: list[str], limit: int) -> str:
+    if not rules:
+        return ""
+    more = f" and {len(rules) - limit} more" if len(rules) > limit else ""
+    return ": " + ", ".join(rules[:limit]) + more
 
 
 def _gates(rule: dict[str, Any]) -> bool:

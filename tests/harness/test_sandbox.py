@@ -1,0 +1,125 @@
+"""The sandbox profile (cbconform.planner): the default for a target beyond this machine; against a
+served reference server it examines every gating rule the target's features allow, within 300
+requests, and prints its measured plan first; a budget below the plan names the rules it cuts."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from cbconform import planner, settings
+
+ROOT = Path(__file__).resolve().parents[2]
+GOAL = 300  # issue 17: every MUST rule examined in about two minutes at 150 requests a minute
+PLAN = re.compile(r"cbconform plan \(sandbox\): (\d+) requests, leaving (\d+) writes")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(*options: str):
+    port = _free_port()
+    argv = [sys.executable, "-m", "cbconform.cli", "serve", "--port", str(port), *options]
+    server = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, f"http://127.0.0.1:{port}/api/v2"
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, "cbconform serve did not listen"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def served_admin():
+    server, url = _serve("--admin")
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def served_plain():
+    server, url = _serve()
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def _results(report_dir: Path) -> dict:
+    return json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+
+
+def test_sandbox_run_examines_every_gating_rule_within_the_goal(cbconform_run, served_admin, tmp_path):
+    proc = cbconform_run("--target", served_admin, "--profile", "sandbox", "--report-dir", str(tmp_path))
+    model = _results(tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert model["summary"]["verdict"] == "pass" and model["summary"]["not_examined"] == []
+    assert model["run"]["profile"] == "sandbox" and model["run"]["requests"] <= GOAL
+    planned = PLAN.search(proc.stdout)
+    assert planned, proc.stdout
+    assert int(planned.group(1)) == model["run"]["requests"], "the plan is measured, so it is exact here"
+
+
+def test_rules_needing_absent_features_are_skipped_not_counted(cbconform_run, served_plain, tmp_path):
+    proc = cbconform_run("--target", served_plain, "--profile", "sandbox", "--report-dir", str(tmp_path))
+    model = _results(tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    rows = {r["id"]: r for r in model["rules"]}
+    needing = [r for r in rows.values() if r["skip_reason"] and r["outcome"] == "skip"]
+    assert any("clock" in r["skip_reason"] or "event" in r["skip_reason"] for r in needing), needing
+    assert model["summary"]["not_examined"] == []
+    assert int(PLAN.search(proc.stdout).group(1)) == model["run"]["requests"]
+
+
+def test_a_budget_below_the_plan_is_incomplete_naming_the_rules_it_cut(cbconform_run, served_admin, tmp_path):
+    budget = "60"
+    args = ("--target", served_admin, "--profile", "sandbox", "--max-requests", budget)
+    proc = cbconform_run(*args, "--report-dir", str(tmp_path))
+    model = _results(tmp_path)
+    assert proc.returncode == 4, proc.stdout
+    assert model["summary"]["verdict"] == "incomplete" and model["summary"]["not_examined"]
+    cut = next(line for line in proc.stdout.splitlines() if f"--max-requests {budget} is below" in line)
+    named = set(re.findall(r"[A-Z]+(?:-[A-Z0-9]+)+", cut.split("not be examined")[-1]))
+    assert named and named & set(model["summary"]["not_examined"]), cut
+
+
+@pytest.mark.parametrize(
+    ("given", "profile"),
+    [
+        ({}, "ci"),
+        ({"target": "http://127.0.0.1:8080/api/v2"}, "ci"),
+        ({"target": "https://emulator.example.com/api/v2"}, "sandbox"),
+        ({"site": "acme-test"}, "sandbox"),
+        ({"site": "acme-test", "profile": "ci"}, "ci"),
+        ({"profile": "sandbox"}, "sandbox"),
+    ],
+)
+def test_sandbox_is_the_default_beyond_loopback_unless_a_profile_is_chosen(given, profile):
+    assert settings.layered(given, {})["profile"] == profile
+
+
+def _item(name: str, **params):
+    return SimpleNamespace(path="suite.py", originalname=name, callspec=SimpleNamespace(params=params))
+
+
+def test_each_choice_keeps_every_value_of_every_parameter_once():
+    items = [_item("t", raw=r, operation=o) for r in "abcdefgh" for o in (1, 2, 3, 4)]
+    kept = planner.each_choice(items)
+    assert len(kept) == 8
+    assert {i.callspec.params["raw"] for i in kept} == set("abcdefgh")
+    assert {i.callspec.params["operation"] for i in kept} == {1, 2, 3, 4}
+    single = [_item("u", status=s) for s in range(7)]
+    assert planner.each_choice(single) == single
