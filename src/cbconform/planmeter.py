@@ -42,12 +42,14 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
         return
     cb = _session(item.config)
     before = _BEFORE["exercised"]
+    created = [e.operation for e in cb.recorder.current if e.operation in WRITES and 200 <= e.status < 300]
     _ROWS.append(
         {
             "test": nodeid,
             "suite": Path(nodeid.split("::")[0]).stem,
             "requests": cb.recorder.requests - _BEFORE["requests"],
-            "writes": sum(1 for e in cb.recorder.current if e.operation in WRITES and 200 <= e.status < 300),
+            "writes": len(created),
+            "orders": created.count(WRITES[1]),
             "examined": sorted(r for r, n in cb.evidence.exercised.items() if n > before.get(r, 0)),
         }
     )

@@ -28,6 +28,7 @@ import pytest
 
 SANDBOX = "sandbox"
 PLAN_OUT, PLAN_FEATURES = "CBCONFORM_PLAN_OUT", "CBCONFORM_PLAN_FEATURES"
+NO_PLAN = "CBCONFORM_NO_PLAN"  # set by the kill matrix's served runs
 WRITES = ("create_offer_fulfillment", "create_order")
 DRY_RUN_SECONDS = 300
 
@@ -104,7 +105,7 @@ def announce(session: pytest.Session) -> None:
     cb = session.config.stash.get(KEY, None)
     if cb is None or cb.profile != SANDBOX or cb.target.embedded or hasattr(session.config, "workerinput"):
         return
-    if os.environ.get("CBCONFORM_NO_PLAN"):  # the kill matrix's served runs
+    if os.environ.get(NO_PLAN):
         return
     nodeids = list(dict.fromkeys(item.nodeid for item in session.items))
     if not nodeids:
@@ -146,7 +147,7 @@ def dry_run(nodeids: list[str], root: Path, values: dict[str, Any], features: It
             raise PlanError("the dry run against the embedded server wrote nothing")
         rows = json.loads(out.read_text(encoding="utf-8"))
     connection = {"test": "(connection)", "suite": "connection: the probe and GET /__admin", "requests": 2}
-    rows.insert(0, connection | {"writes": 0, "examined": []})
+    rows.insert(0, connection | {"writes": 0, "orders": 0, "examined": []})
     return rows
 
 
@@ -159,10 +160,11 @@ def _target_variable(name: str) -> bool:
 
 def plan_lines(rows: list[dict], budget: int | None, contracts: Any, seconds: float) -> list[str]:
     requests, writes = sum(r["requests"] for r in rows), sum(r["writes"] for r in rows)
+    orders = sum(r["orders"] for r in rows)
     lines = [
-        f"cbconform plan (sandbox): {requests} requests, leaving {writes} writes (fulfillments and orders)"
-        f" on the target; measured by a dry run of the same tests against the embedded reference server"
-        f" ({seconds:.1f} s), exact for a target that behaves as documented"
+        f"cbconform plan (sandbox): {requests} requests, leaving {writes} writes ({writes - orders}"
+        f" fulfillments, {orders} orders) on the target; measured by a dry run of the same tests against"
+        f" the embedded reference server ({seconds:.1f} s), exact for a target that behaves as documented"
     ]
     per_suite: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:

@@ -107,9 +107,10 @@ def suite(fault: str | None, rule: str | None, skip_slow: bool) -> dict[str, Any
 def _served(fault: str | None) -> list[str]:
     """The faulty server on a loopback port, as a remote target is reached; the suite follows the
     readings the fault needs, which the served server follows by itself. No plan is printed."""
+    from cbconform.planner import NO_PLAN
     from cbconform.server import fault_requirements
 
-    os.environ["CBCONFORM_NO_PLAN"] = "1"
+    os.environ[NO_PLAN] = "1"
     readings, _ = fault_requirements([fault] if fault else [])
     return [f"--target={_serve(fault, admin=True)}", *(f"--reading={k}={v}" for k, v in readings.items())]
 
