@@ -26,7 +26,9 @@ def update(api, contracts, fulfillment_id, status, reason="The partner could not
 
 
 @RESPONSE_RULES
-@pytest.mark.rule("UPD-APPLIES-STATUS", "UPD-STATUS-ENUM")
+@pytest.mark.rule(
+    "UPD-APPLIES-STATUS", "UPD-STATUS-ENUM", "OF-COMPLETED-AFTER-CREATED", "OF-FAILED-AFTER-CREATED"
+)
 @from_facts("status", "settled")
 @from_facts("processing_type", "merchant_types")
 def test_fulfillment_update_applies_status(
