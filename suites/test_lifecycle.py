@@ -137,6 +137,7 @@ def test_lifecycle_state_machine_keeps_invariants(api, expect, target, contracts
     run_state_machine_as_test(lambda: machine(api, expect, target, contracts, facts))
 
 
+@pytest.mark.exclusive("moves the target's clock")
 @pytest.mark.rule("CRT-CHARGEBEE-PROCESSES", "OF-COMPLETED-AFTER-CREATED", "OF-FAILED-AFTER-CREATED")
 @from_facts("processing_type", "chargebee_types")
 def test_lifecycle_chargebee_processed_settles_as_clock_advances(
@@ -158,6 +159,7 @@ def test_lifecycle_chargebee_processed_settles_as_clock_advances(
     )
 
 
+@pytest.mark.exclusive("moves the target's clock")
 @pytest.mark.rule("UPD-SEVEN-DAY-EXPIRY", "OF-FAILED-AT-ONLY-FAILED", "OF-ERROR-CODE-ENUM")
 @from_facts("processing_type", "merchant_types")
 def test_lifecycle_seven_days_without_update_fails(

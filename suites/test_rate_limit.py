@@ -17,6 +17,7 @@ def limited(admin, contracts):
     admin.rate_limit(None)
 
 
+@pytest.mark.exclusive("sets the target's rate limit")
 @pytest.mark.rule("RATE-LIMIT-429", "RATE-RETRY-AFTER")
 def test_rate_limit_exceeded_is_429_with_retry_after(api, expect, target, limited):
     body = {"customer_id": target.customer_id}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import threading
 from pathlib import Path
@@ -14,13 +15,14 @@ from typing import Any
 
 import pytest
 
-from cbconform import paths, profiles, settings
+from cbconform import exclusive, paths, profiles, settings
 from cbconform.session import Session, SessionError
 
 KEY = pytest.StashKey[Session]()
 RESULTS = pytest.StashKey[dict]()
 SUITES = paths.suites_dir().resolve()
 WORKER_INPUT, WORKER_OUTPUT = "cbconform_settings", "cbconform_evidence"
+LOCK_INPUT = "cbconform_lock"
 
 
 class Resolved:
@@ -37,6 +39,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the catalogue rules this test enforces")
+    config.addinivalue_line(
+        "markers", f"{exclusive.MARKER}(why): changes what every test sees on a shared target; runs alone"
+    )
     try:
         values, given = _resolved(config)
         profiles.register()
@@ -177,6 +182,19 @@ def pytest_configure_node(node: Any) -> None:
     cb = node.config.stash[KEY]
     public = [{k: v for k, v in d.items() if k != "api_key"} for d in (cb.values, cb.given)]
     node.workerinput[WORKER_INPUT] = json.dumps(public, default=list)
+    if not cb.target.embedded:
+        cb.lock_dir = cb.lock_dir or exclusive.make_dir()
+        node.workerinput[LOCK_INPUT] = cb.lock_dir
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """On an xdist worker against a shared target: exclusive tests run alone (see cbconform.exclusive)."""
+    directory = getattr(item.config, "workerinput", {}).get(LOCK_INPUT)
+    if not directory:
+        return (yield)
+    with exclusive.hold(directory, item.get_closest_marker(exclusive.MARKER) is not None):
+        return (yield)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -244,3 +262,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     for line in cb.summary_lines(results):
         terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cb = config.stash.get(KEY, None)
+    if cb is not None and cb.lock_dir:
+        shutil.rmtree(cb.lock_dir, ignore_errors=True)

@@ -42,6 +42,7 @@ class Session:
         self.api = self.admin = None
         self.fatal: str | None = None
         self.collected: set[str] = set()
+        self.lock_dir: str | None = None  # xdist against a shared target: see cbconform.exclusive
         report_dir = values.get("report_dir") or "reports"
         argv = settings.to_argv({k: v for k, v in given.items() if k not in ("api_key", "report_dir")})
         self.classifier = Classifier(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "readings: every ambiguity's readings, embedded and served (minutes)")
 
 
+def _environment() -> dict[str, str]:
+    """This process's environment without the settings and the key the suite would read from it."""
+    secret = ("CHARGEBEE_API_KEY",)
+    return {k: v for k, v in os.environ.items() if not k.startswith("CBCONFORM_") and k not in secret}
+
+
 def _run(*args: str, timeout: float = 300, env: dict[str, str] | None = None):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CBCONFORM_")}
-    environment.pop("CHARGEBEE_API_KEY", None)
-    environment.update(env or {})
+    environment = _environment() | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "cbconform.cli", "run", "--progress", "quiet", *args],
         cwd=ROOT,
@@ -36,3 +42,38 @@ def _run(*args: str, timeout: float = 300, env: dict[str, str] | None = None):
 def cbconform_run():
     """`cbconform run ARGS` in a fresh interpreter; returns the CompletedProcess (text, merged output)."""
     return _run
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def serve():
+    """Starts `cbconform serve --admin --reading ...` on a free port; yields its URL; stops it after."""
+    started: list[subprocess.Popen] = []
+
+    def start(*readings: str) -> str:
+        port = _free_port()
+        argv = [sys.executable, "-m", "cbconform.cli", "serve", "--admin", "--port", str(port)]
+        argv += [f"--reading={r}" for r in readings]
+        server = subprocess.Popen(
+            argv, cwd=ROOT, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        started.append(server)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return f"http://127.0.0.1:{port}/api/v2"
+            except OSError:
+                assert server.poll() is None, "cbconform serve exited early"
+                assert time.monotonic() < deadline, "cbconform serve did not listen within 30 s"
+                time.sleep(0.1)
+
+    yield start
+    for server in started:
+        server.terminate()
+        server.wait(timeout=10)

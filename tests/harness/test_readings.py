@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -108,41 +106,6 @@ def test_every_reading_passes_embedded(citations, tmp_path: Path, ambiguity: str
     assert proc.returncode in (CONFORMS, INCOMPLETE), proc.stdout[-4000:]
     model = _model(tmp_path)
     assert not model["failures"] and not model["errors"], proc.stdout[-4000:]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def serve():
-    """Starts `cbconform serve --admin --reading ...` on a free port; yields its URL; stops it after."""
-    started: list[subprocess.Popen] = []
-
-    def start(*readings: str) -> str:
-        port = _free_port()
-        argv = [sys.executable, "-m", "cbconform.cli", "serve", "--admin", "--port", str(port)]
-        argv += [f"--reading={r}" for r in readings]
-        server = subprocess.Popen(
-            argv, cwd=ROOT, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        started.append(server)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return f"http://127.0.0.1:{port}/api/v2"
-            except OSError:
-                assert server.poll() is None, "cbconform serve exited early"
-                assert time.monotonic() < deadline, "cbconform serve did not listen within 30 s"
-                time.sleep(0.1)
-
-    yield start
-    for server in started:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.mark.parametrize(
