@@ -28,34 +28,30 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _serve(*options: str):
-    port = _free_port()
-    argv = [sys.executable, "-m", "cbconform.cli", "serve", "--port", str(port), *options]
-    server = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server, f"http://127.0.0.1:{port}/api/v2"
-        except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, "cbconform serve did not listen"
-            time.sleep(0.1)
-
-
 @pytest.fixture
-def served_admin():
-    server, url = _serve("--admin")
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+def served_admin(serve) -> str:
+    return serve()
 
 
 @pytest.fixture
 def served_plain():
-    server, url = _serve()
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    """The reference server without /__admin: no clock, event log or rate-limit control."""
+    port = _free_port()
+    argv = [sys.executable, "-m", "cbconform.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "cbconform serve did not listen"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/api/v2"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def _results(report_dir: Path) -> dict:
