@@ -14,6 +14,7 @@ from cbconform import contracts
 from cbconform.server import faults
 from cbconform.server.app import create_app
 from cbconform.server.config import DEFAULT_API_KEY, ServerConfig
+from cbconform.server.wire import JoinedWritesProtocol
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +109,13 @@ def main(args: argparse.Namespace) -> int:
     if not getattr(args, "quiet", False):
         print("\n".join(banner(config, f"http://{host}:{port}")), flush=True)
     verbose = bool(getattr(args, "verbose", False))
-    served = uvicorn.Config(app, log_level="info" if verbose else "warning", access_log=verbose)
+    served = uvicorn.Config(
+        app,
+        http=JoinedWritesProtocol,
+        proxy_headers=False,  # nothing reads the client address; spare every request a middleware
+        log_level="info" if verbose else "warning",
+        access_log=verbose,
+    )
     uvicorn.Server(served).run(sockets=[sock])
     return 0
 
