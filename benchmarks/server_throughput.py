@@ -1,16 +1,15 @@
 """Throughput of the reference server on a real socket: `cbconform serve` on loopback, a realistic mix
-(personalized offers, create, retrieve, update) from a few threads with httpx, for a bounded time.
-Prints requests/s, p50/p99 latency per operation and overall, and the server's own CPU time per request
-(which a busy machine disturbs least); asserts nothing.
+(personalized offers, create, retrieve, update) from a few concurrent users, spoken as raw HTTP/1.1 from one
+event loop (--client httpx: a thread with an httpx client per user). Prints requests/s, p50/p99 latency per
+operation and overall, and the server's own CPU time per request; asserts nothing.
 
-When Prism is found (--prism PATH, else the PRISM environment variable, else `prism` on PATH, else
-`npx --no-install @stoplight/prism-cli`), it mocks the project's OpenAPI document on another port and the
-same mix runs against it in the same session; the ratio is printed. Without Prism the run says so.
---baseline PYTHON also serves another checkout's server (that interpreter's `cbconform serve`, e.g.
-/work/main/.venv/bin/python) in the same session, for a before/after ratio on one busy machine.
+Prism (--prism PATH, else $PRISM, else `prism` on PATH, else `npx --no-install @stoplight/prism-cli`) mocks
+the project's OpenAPI document beside it, and --baseline PYTHON serves another checkout's server (e.g.
+/work/main/.venv/bin/python); the targets take turns (--rounds) so a busy machine slows each alike, and
+the ratios are printed. Without Prism the run says so.
 
-    python benchmarks/server_throughput.py [--seconds 10] [--threads 4] [--warmup 2] [--db FILE] [--no-prism]
-        [--prism PATH] [--baseline PYTHON]
+    python benchmarks/server_throughput.py [--seconds 10] [--threads 4] [--rounds 5] [--warmup 2]
+        [--client raw|httpx] [--db FILE] [--no-prism] [--prism PATH] [--baseline PYTHON]
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -122,7 +122,7 @@ class Tally:
             self.statuses[(name, status)] += 1
 
 
-def field(payload: bytes, *path, default: str) -> str:
+def value_at(payload: bytes, *path, default: str) -> str:
     try:
         value = json.loads(payload)
         for step in path:
@@ -139,11 +139,11 @@ async def journey(call, deadline: float, n: int) -> None:
     while time.monotonic() < deadline:
         i += 1
         offers = await call("personalized_offers", "POST", "/personalized_offers", OFFERS_FOR)
-        po = field(offers, "personalized_offers", 0, "id", default="po_1")
+        po = value_at(offers, "personalized_offers", 0, "id", default="po_1")
         option = OPTIONS[(i + n) % len(OPTIONS)]
         form = {"personalized_offer_id": po, "option_id": option}
         created = await call("create_offer_fulfillment", "POST", "/offer_fulfillments", form)
-        of = field(created, "offer_fulfillment", "id", default="of_1")
+        of = value_at(created, "offer_fulfillment", "id", default="of_1")
         for _ in range(2):
             await call("retrieve_offer_fulfillment", "GET", f"/offer_fulfillments/{of}", None)
         status = {"id": of, "status": "completed"} if i % 2 else {"id": of, "status": "failed"}
@@ -213,8 +213,9 @@ async def raw_users(url: str, deadline: float, users: int, tally: Tally) -> None
     await asyncio.gather(*(journey(Connection(url, tally).call, deadline, n) for n in range(users)))
 
 
-def run_mix(url: str, seconds: float, users: int, client: str = "raw") -> tuple[dict, dict, float]:
-    tally = Tally()
+def run_mix(url: str, seconds: float, users: int, client: str = "raw", tally: Tally | None = None):
+    """The mix for `seconds`; returns the samples, the status counts and the seconds it took."""
+    tally = tally or Tally()
     began = time.monotonic()
     if client == "raw":
         run = uvloop.run if uvloop else asyncio.run
@@ -258,25 +259,41 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def measure(title: str, process: subprocess.Popen, url: str, args: argparse.Namespace) -> float:
-    """Runs the mix against a started server, stops it, prints its table; the requests per second."""
-    try:
+@dataclass
+class Target:
+    title: str
+    process: subprocess.Popen
+    url: str
+    tally: Tally = field(default_factory=Tally)
+    elapsed: float = 0.0
+    cpu: float | None = 0.0
+
+
+def measure(targets: list[Target], args: argparse.Namespace) -> None:
+    """Warms every target up, then runs the mix on each in turn, --rounds times, so that the load other
+    programs put on the machine falls on every target alike."""
+    for target in targets:
         if args.warmup > 0:  # Node's JIT and Python's caches both settle first; not counted
-            run_mix(url, args.warmup, args.threads, args.client)
-        cpu_before = cpu_seconds(process.pid)
-        samples, statuses, elapsed = run_mix(url, args.seconds, args.threads, args.client)
-        cpu_after = cpu_seconds(process.pid)
-    finally:
-        stop(process)
-    rate = report(
-        f"{title} at {url}; {args.threads} {args.client} users for {elapsed:.1f} s",
-        samples,
-        statuses,
-        elapsed,
-    )
-    served = sum(len(v) for v in samples.values())
-    if cpu_before is not None and cpu_after is not None and served:
-        print(f"server CPU per request: {(cpu_after - cpu_before) / served * 1000:.3f} ms")
+            run_mix(target.url, args.warmup, args.threads, args.client)
+    for _ in range(args.rounds):
+        for target in targets:
+            before = cpu_seconds(target.process.pid)
+            *_, elapsed = run_mix(
+                target.url, args.seconds / args.rounds, args.threads, args.client, target.tally
+            )
+            after = cpu_seconds(target.process.pid)
+            target.elapsed += elapsed
+            target.cpu = None if None in (before, after, target.cpu) else target.cpu + after - before
+
+
+def show(target: Target, args: argparse.Namespace) -> float:
+    """Prints a target's table; its requests per second."""
+    mix = f"{args.threads} {args.client} users, {args.rounds} rounds, {target.elapsed:.1f} s"
+    title = f"{target.title} at {target.url}; {mix}"
+    rate = report(title, target.tally.samples, target.tally.statuses, target.elapsed)
+    served = sum(len(v) for v in target.tally.samples.values())
+    if target.cpu is not None and served:
+        print(f"server CPU per request: {target.cpu / served * 1000:.3f} ms")
     return rate
 
 
@@ -292,29 +309,36 @@ def main() -> None:
         " httpx: one thread with an httpx client per user (the figures before 2026-11-30)",
     )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of the mix not counted")
+    parser.add_argument("--rounds", type=int, default=5, help="turns the targets take, --seconds in all")
     parser.add_argument("--db", help="serve with --db FILE instead of in memory")
     parser.add_argument("--no-prism", action="store_true", help="skip the side-by-side run against Prism")
     parser.add_argument("--prism", metavar="PATH", help="the prism executable (default: $PRISM, PATH, npx)")
     parser.add_argument("--baseline", metavar="PYTHON", help="also serve this interpreter's cbconform")
     args = parser.parse_args()
     header("reference server throughput on loopback")
-    extra = ["--db", args.db] if args.db else []
     storage = f"--db {args.db}" if args.db else "in memory"
-    ours = measure(f"reference server ({storage})", *serve(extra), args)
-    if args.baseline:
-        if args.db:
-            Path(args.db).unlink(missing_ok=True)
-        before = measure(f"baseline {args.baseline} ({storage})", *serve(extra, args.baseline), args)
-        print(f"\nreference server / baseline: {ours / before:.2f}x" if before else "\nno baseline answers")
-    command = prism_command(args.prism)
-    mock = None if args.no_prism else prism(command)
+    targets = [Target(f"reference server ({storage})", *serve(["--db", args.db] if args.db else []))]
+    try:
+        if args.baseline:
+            extra = ["--db", args.db + ".baseline"] if args.db else []
+            targets.append(Target(f"baseline {args.baseline} ({storage})", *serve(extra, args.baseline)))
+        command = prism_command(args.prism)
+        mock = None if args.no_prism else prism(command)
+        if mock:
+            targets.append(Target("Prism mock", *mock))
+        measure(targets, args)
+    finally:
+        for target in targets:
+            stop(target.process)
+    ours, *others = [show(target, args) for target in targets]
+    print()
+    for target, rate in zip(targets[1:], others, strict=True):
+        name = "Prism" if target.title == "Prism mock" else "baseline"
+        print(f"reference server / {name}: {ours / rate:.2f}x" if rate else f"{name} served nothing")
     if mock is None:
         tried = " ".join(command)
         why = "skipped (--no-prism)" if args.no_prism else f"not found ({tried}); pass --prism PATH"
-        print(f"\nPrism {why}: no side-by-side figure")
-        return
-    theirs = measure("Prism mock", *mock, args)
-    print(f"\nreference server / Prism: {ours / theirs:.2f}x" if theirs else "\nPrism served nothing")
+        print(f"Prism {why}: no side-by-side figure")
 
 
 if __name__ == "__main__":
