@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -14,7 +15,6 @@ from cbconform import contracts
 from cbconform.server import faults
 from cbconform.server.app import create_app
 from cbconform.server.config import DEFAULT_API_KEY, ServerConfig
-from cbconform.server.wire import JoinedWritesProtocol
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,13 +111,22 @@ def main(args: argparse.Namespace) -> int:
     verbose = bool(getattr(args, "verbose", False))
     served = uvicorn.Config(
         app,
-        http=JoinedWritesProtocol,
+        http=_http_protocol(),
         proxy_headers=False,  # nothing reads the client address; spare every request a middleware
         log_level="info" if verbose else "warning",
         access_log=verbose,
     )
     uvicorn.Server(served).run(sockets=[sock])
     return 0
+
+
+def _http_protocol() -> Any:
+    """uvicorn's httptools protocol with one write per answer; uvicorn's own choice without httptools."""
+    try:
+        from cbconform.server.wire import JoinedWritesProtocol
+    except ImportError:
+        return "auto"
+    return JoinedWritesProtocol
 
 
 def banner(config: ServerConfig, base: str) -> list[str]:
