@@ -77,7 +77,7 @@ class Store:
                 "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1"
                 " RETURNING value",
                 (prefix,),
-            ).fetchone()
+            ).fetchall()[0]  # stepped to the end, so the autocommit write is committed at once
         return f"{prefix}_{value:06d}"
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
