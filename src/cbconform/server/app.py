@@ -11,11 +11,13 @@ import logging
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from cbconform.contracts import Operation
 from cbconform.server import admin, auth, fulfillments, idempotency, offers, orders
@@ -24,6 +26,7 @@ from cbconform.server.encoding import check_headers, check_params, read_body
 from cbconform.server.errors import ApiError, error_body
 from cbconform.server.faulty import OPERATION
 from cbconform.server.guard import RequestGuard
+from cbconform.server.jsonio import JSONAnswer
 from cbconform.server.state import ServerState
 
 log = logging.getLogger("cbconform.server")
@@ -60,16 +63,48 @@ def _api_routes(state: ServerState) -> list[Route]:
     routes = []
     for path, methods in by_path.items():
         starlette_path = PREFIX + path.replace("{offer-fulfillment-id}", "{fulfillment_id}")
-        routes.append(Route(starlette_path, _endpoint(state, methods), methods=list(methods)))
+        routes.append(Route(starlette_path, _Endpoint(state, methods), methods=list(methods)))
     return routes
 
 
-def _endpoint(state: ServerState, methods: dict[str, Operation]):
-    async def endpoint(request: Request) -> Response:
-        op = methods[request.method]
-        request.scope[OPERATION] = op.id
+class IndexedHeaders(Headers):
+    """Starlette's Headers, looked up in a dict built once: a request reads a dozen headers, and
+    Headers scans its whole list for each. ASGI header names are lower case; the first of a name wins."""
+
+    def __init__(self, scope: Scope):
+        super().__init__(scope=scope)
+        self._index = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(self._list)}
+
+    def __getitem__(self, key: str) -> str:
+        return self._index[key.lower()]
+
+    def __contains__(self, key: Any) -> bool:
+        return key.lower() in self._index
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._index.get(key.lower(), default)
+
+
+class ServerRequest(Request):
+    @property
+    def headers(self) -> Headers:
+        if not hasattr(self, "_headers"):
+            self._headers = IndexedHeaders(self.scope)
+        return self._headers
+
+
+class _Endpoint:
+    """The ASGI app of one path (an object, not a function, so Starlette runs it as it is)."""
+
+    def __init__(self, state: ServerState, methods: dict[str, Operation]):
+        self.state, self.methods = state, methods
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = ServerRequest(scope, receive, send)
+        op = self.methods[request.method]
+        scope[OPERATION] = op.id
         try:
-            status, body, headers = await _handle(state, op, request)
+            status, body, headers = await _handle(self.state, op, request)
         except ApiError as error:
             status, body, headers = (
                 error.status,
@@ -78,13 +113,12 @@ def _endpoint(state: ServerState, methods: dict[str, Operation]):
             )
         except ClientDisconnect:  # the client went away mid-body: nobody to answer, nothing went wrong
             log.info("client disconnected during %s %s", request.method, request.url.path)
-            return Response(status_code=400)
+            await Response(status_code=400)(scope, receive, send)
+            return
         except Exception:  # a bug in the server: still a Chargebee-shaped answer, never a trace
             log.exception("internal error on %s %s", request.method, request.url.path)
             status, body, headers = 500, error_body(500, "internal_error", "Sorry, something went wrong."), {}
-        return JSONResponse(body, status, headers=headers)
-
-    return endpoint
+        await JSONAnswer(body, status, headers=headers)(scope, receive, send)
 
 
 async def _handle(state: ServerState, op: Operation, request: Request) -> tuple[int, dict[str, Any], dict]:
@@ -112,7 +146,7 @@ async def _handle(state: ServerState, op: Operation, request: Request) -> tuple[
     return status, body, {}
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: HTTPException) -> JSONAnswer:
     if exc.status_code == 405:
         body = error_body(
             405, "http_method_not_supported", f"{request.method} is not supported on {request.url.path}."
@@ -120,5 +154,5 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     else:
         body = error_body(404, "resource_not_found", f"There is no endpoint at {request.url.path}.")
     if exc.status_code == 405:
-        return JSONResponse(body, 405, headers=exc.headers)  # Starlette's exception names the Allow header
-    return JSONResponse(body, 404)
+        return JSONAnswer(body, 405, headers=exc.headers)  # Starlette's exception names the Allow header
+    return JSONAnswer(body, 404)

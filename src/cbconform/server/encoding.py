@@ -9,7 +9,7 @@ import json
 import re
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 import qs_codec
 from starlette.requests import Request
@@ -26,6 +26,8 @@ JSON = "application/json"
 QS_OPTIONS = qs_codec.DecodeOptions(depth=5, parameter_limit=MAX_ITEMS, list_limit=100)
 MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+/[!#$%&'*+.^_`|~0-9a-z-]+")
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
+BRACKET = re.compile(r"[\[\]]|%5[bBdD]")
 
 
 def param_of(violation: Violation) -> str | None:
@@ -161,11 +163,30 @@ def _form(text: str) -> dict[str, Any]:
             unquote_to_bytes(text).decode("utf-8")
         except UnicodeDecodeError:
             raise invalid("A form value is not valid UTF-8.", code="invalid_request") from None
+    flat = _flat(text)
+    if flat is not None:
+        return flat
     try:
         value = qs_codec.decode(text, QS_OPTIONS)
     except Exception:  # qs_codec raises assorted errors on hostile input; all mean a bad body
         raise invalid("The form body could not be parsed.", code="invalid_request") from None
     return value if isinstance(value, dict) else {}
+
+
+def _flat(text: str) -> dict[str, str] | None:
+    """A form of plain, distinct names (every documented operation's usual body), read as qs_codec would
+    read it at a fraction of the cost; None when a name is bracketed, escaped, empty or repeated, or
+    a bracket appears anywhere, escaped or not (qs_codec reads `a=]=` as the name `a=]`)."""
+    if BRACKET.search(text):
+        return None
+    params: dict[str, str] = {}
+    for part in text.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            if name in params or not PLAIN_NAME.fullmatch(name):
+                return None
+            params[name] = unquote_plus(value)
+    return params
 
 
 @lru_cache(maxsize=4096)

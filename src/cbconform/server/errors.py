@@ -5,9 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 from cbconform import contracts
+from cbconform.server.jsonio import JSONAnswer
 
 
 class ApiError(Exception):
@@ -35,8 +34,8 @@ def error_body(status: int, code: str, message: str, param: str | None = None) -
     return body
 
 
-def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(
+def error_response(error: ApiError) -> JSONAnswer:
+    return JSONAnswer(
         error_body(error.status, error.code, error.message, error.param), error.status, headers=error.headers
     )
 

@@ -78,6 +78,9 @@ def unknown(names: Iterable[str]) -> list[str]:
 
 
 def check_known(names: Iterable[str]) -> None:
+    names = set(names)
+    if not names:
+        return  # a clean server never reads (nor validates) the catalogue
     bad = unknown(names)
     if bad:
         raise ValueError(f"Unknown fault(s) {', '.join(bad)}: see `cbconform serve --list-faults`.")
@@ -85,8 +88,11 @@ def check_known(names: Iterable[str]) -> None:
 
 def readings_for(names: Iterable[str]) -> dict[str, str]:
     """The ambiguity readings these faults need in order to show; explicit readings override them."""
+    names = sorted(names)
+    if not names:
+        return {}
     known = catalogue()
-    return {k: v for n in sorted(names) if n in known for k, v in (known[n].readings or {}).items()}
+    return {k: v for n in names if n in known for k, v in (known[n].readings or {}).items()}
 
 
 def validation_patches(names: Iterable[str]) -> tuple[dict[str, Any], ...]:

@@ -8,16 +8,16 @@ exact and deterministic however late anyone looks."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from cbconform.server import events, order_document
+from cbconform.server import events, jsonio, order_document
 from cbconform.server.errors import invalid, not_found, wrong_state
 from cbconform.server.store import dumps
 
 SEVEN_DAYS = 7 * 24 * 3600
 CHARGEBEE_PROCESSED = ("billing_update", "checkout")
 MERCHANT_PROCESSED = ("url_redirect", "webhook", "email")
+DUE = "SELECT doc FROM fulfillments WHERE status = 'in_progress' AND due_at <= ?"
 
 
 def create(state, params: dict[str, Any], request) -> tuple[int, dict[str, Any]]:
@@ -86,12 +86,11 @@ def update(state, fulfillment_id: str, params: dict[str, Any], request) -> tuple
 def settle_due(state) -> None:
     """Applies every settlement and expiry the clock has reached."""
     now = state.clock.now()
+    if not state.store.query(DUE, (now,)):
+        return
     with state.store.transaction() as db:
-        rows = db.execute(
-            "SELECT doc FROM fulfillments WHERE status = 'in_progress' AND due_at <= ?", (now,)
-        ).fetchall()
-        for (doc,) in rows:
-            _settle(db, state, json.loads(doc))
+        for (doc,) in db.execute(DUE, (now,)).fetchall():
+            _settle(db, state, jsonio.loads(doc))
 
 
 def _settle(db, state, stored: dict[str, Any]) -> None:

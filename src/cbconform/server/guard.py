@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cbconform.server.errors import error_body
+from cbconform.server.jsonio import JSONAnswer
 
 
 class RequestGuard:
@@ -21,7 +21,7 @@ class RequestGuard:
             if where:
                 message = f"The request {where} is not valid UTF-8."
                 body = error_body(400, "invalid_request", message, where if where == "query" else None)
-                await JSONResponse(body, 400)(scope, receive, send)
+                await JSONAnswer(body, 400)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -12,12 +12,14 @@ from typing import Any
 from cbconform.server.errors import ApiError
 from cbconform.server.store import dumps
 
+STABLE = {"separators": (",", ":"), "sort_keys": True}  # fingerprints kept in a --db file outlive upgrades
+
 HEADER = "chargebee-idempotency-key"
 REPLAYED = "chargebee-idempotency-replayed"
 
 
 def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
-    return hashlib.sha256(f"{method} {path} {dumps(params)}".encode()).hexdigest()
+    return hashlib.sha256(f"{method} {path} {json.dumps(params, **STABLE)}".encode()).hexdigest()
 
 
 def lookup(state, key: str, print_: str) -> tuple[int, dict[str, Any]] | None:

@@ -6,12 +6,13 @@ and none is lost."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from cbconform.server import jsonio
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -71,18 +72,24 @@ class Store:
             self._conn.execute("COMMIT")
 
     def next_id(self, prefix: str) -> str:
-        with self.transaction() as db:
-            (value,) = db.execute(
+        with self._lock:  # one statement is atomic on its own: no BEGIN/COMMIT round trip
+            (value,) = self._conn.execute(
                 "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1"
                 " RETURNING value",
                 (prefix,),
-            ).fetchone()
+            ).fetchall()[0]  # stepped to the end, so the autocommit write is committed at once
         return f"{prefix}_{value:06d}"
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute(SELECT_DOC[table], (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return jsonio.loads(row[0]) if row else None
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """The rows of one read, outside any transaction (a read that finds nothing to do costs no
+        BEGIN/COMMIT); inside one, it sees the transaction's writes."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
 
     def reset(self) -> None:
         with self.transaction() as db:
@@ -90,5 +97,4 @@ class Store:
                 db.execute(f"DELETE FROM {table}")
 
 
-def dumps(doc: Any) -> str:
-    return json.dumps(doc, separators=(",", ":"), sort_keys=True)
+dumps = jsonio.dumps
