@@ -80,6 +80,7 @@ class Reading:
     value: Any = None
     patch: tuple[Mapping[str, Any], ...] = ()
     error_statuses: tuple[int, ...] = ()
+    unexaminable: tuple[str, ...] = ()  # rules no request can examine under this reading: they skip
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ class Contracts:
                     value=r.get("value"),
                     patch=tuple(r.get("patch", ())),
                     error_statuses=tuple(r.get("error_statuses", ())),
+                    unexaminable=tuple(r.get("unexaminable", ())),
                 )
                 for r in entry["reading"]
             )

@@ -69,6 +69,9 @@ def _outcome(rule, tests, failures, exercised, stop_reason, available, contracts
         return "pass", None
     if rule.needs and rule.needs not in available:
         return "skip", contracts.needs.get(rule.needs, f"the target does not offer {rule.needs}")
+    for amb in contracts.readings:
+        if rule.id in contracts.reading(amb).unexaminable:
+            return "skip", f"{amb}={contracts.readings[amb]}: {contracts.reading(amb).says}"
     ran = [t for t in tests if t.outcome != "not_run"]
     if ran and all(t.outcome == "skip" and t.not_applicable for t in ran):
         return "skip", ran[0].message

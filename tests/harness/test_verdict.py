@@ -34,12 +34,14 @@ def _reports(report_dir: Path) -> dict:
     return model
 
 
-def _model(tests: list[Record], exercised: dict[str, int], stop: str | None = None) -> dict:
+def _model(
+    tests: list[Record], exercised: dict[str, int], stop: str | None = None, readings: dict | None = None
+) -> dict:
     evidence = Evidence(tests={t.nodeid: t for t in tests})
     evidence.exercised.update(exercised)
     run = {"stop_reason": stop, "requests": 0}
-    return build(contracts=load(), evidence=evidence, target={"features": []}, run=run, expected=set(),
-                 strict=False)  # fmt: skip
+    return build(contracts=load(readings or {}), evidence=evidence, target={"features": []}, run=run,
+                 expected=set(), strict=False)  # fmt: skip
 
 
 def _rule(model: dict, rule_id: str) -> dict:
@@ -53,6 +55,16 @@ def test_a_rule_cited_by_a_passing_test_that_examined_nothing_is_not_run() -> No
     assert "no response they received could have broken it" in row["skip_reason"]
     assert model["summary"]["verdict"] == "incomplete"
     assert "OF-STATUS-ENUM" in model["summary"]["not_examined"]
+
+
+def test_a_rule_the_reading_makes_unexaminable_is_a_skip_with_the_reading_as_reason() -> None:
+    """Under AMB-REQUEST-ENCODING=form-only no request can break a JSON-only rule: skip, not not-run."""
+    record = Record("suites/t.py::t[form]", ["POREQ-STRING-TYPES"], "pass", 0.1)
+    model = _model([record], {}, readings={"AMB-REQUEST-ENCODING": "form-only"})
+    row = _rule(model, "POREQ-STRING-TYPES")
+    assert row["outcome"] == "skip" and row["skip_reason"].startswith("AMB-REQUEST-ENCODING=form-only")
+    assert "POREQ-STRING-TYPES" not in model["summary"]["not_examined"]
+    assert _rule(_model([record], {}), "POREQ-STRING-TYPES")["outcome"] == "not_run"
 
 
 def test_every_passing_rule_was_examined() -> None:

@@ -223,7 +223,8 @@ def summary(
     report = f"{report_dir}/report.html"
     lines = [f"{paint(key.upper(), key, on)}: {where}; rules {counts}; {run['requests']} requests"]
     if run["complete"] is False or key == "incomplete":
-        why, missing = run["stop_reason"] or "the run stopped early", r["summary"]["not_examined"]
+        missing = r["summary"]["not_examined"]
+        why = run["stop_reason"] or ("the run stopped early" if run["complete"] is False else "the run ended")
         lines.append(f"  incomplete: {why}; {len(missing)} gating rules not examined{_named(missing, limit)}")
     if target["absent_features"]:
         lines.append(f"  limitation: features declared absent: {', '.join(target['absent_features'])}")
