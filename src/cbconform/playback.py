@@ -1,6 +1,7 @@
 """Plays a failure's story against a target: the ids the target returns take the place of the recorded
 ones, fresh idempotency keys take the place of the recorded ones (the same key stays the same), and the
-clock moves through the admin API where the story moved it.
+admin API moves the clock, sets the rate limit and reads the event log where the story did (a rate limit
+set is put back as it was once the story ends).
 
 This module needs only the standard library and httpx: `cbconform replay --format pytest` copies it
 verbatim into the standalone test file it writes, so the CLI and that file replay the same way."""
@@ -29,14 +30,26 @@ class Player:
         self.seen: set[int] = set()  # timestamps the answers returned
         self.before: set[int] = set()  # ... before the last request's answer
         self.keys: dict[str, str] = {}
+        self.read: Any = None  # the last admin-plane answer (an event-log read)
+        self._limit: list[Any] = []  # the rate limit to put back, once one was set
         self._random = random.Random()
 
     def play(self, steps: list[dict[str, Any]]) -> httpx.Response | None:
-        """Sends every step; the last answer, or None for a story that ends with a clock move."""
+        """Sends every step; the last request's answer (None for a story without one)."""
+        try:
+            return self._play(steps)
+        finally:
+            if self._limit:
+                self._admin("POST", "/rate-limit", {"per_minute": self._limit[0]})
+
+    def _play(self, steps: list[dict[str, Any]]) -> httpx.Response | None:
         last = None
         for number, step in enumerate(steps, 1):
             if "clock" in step:
                 self.move_clock(step["clock"])
+                continue
+            if "admin" in step:
+                self.read = self.admin(step["admin"])
                 continue
             self.before = set(self.seen)
             last = self.send(step)
@@ -59,7 +72,10 @@ class Player:
         auth = (self.key, "") if step.get("authenticated", True) else None
         url = self.substitute(self.url(step))
         body = self.substitute(step.get("body") or "") or None
-        return self.client.request(step["method"], url, headers=headers, content=body, auth=auth)
+        no_retry = {"no_retry": True} if self._limit else {}  # the story's own limit: a 429 is its answer
+        return self.client.request(
+            step["method"], url, headers=headers, content=body, auth=auth, extensions=no_retry
+        )
 
     def url(self, step: dict[str, Any]) -> str:
         base = self.bases.get(step.get("host") or "grow", self.bases["grow"])
@@ -71,10 +87,28 @@ class Player:
                 f"the story moves the target's clock ({_describe(payload)}) and the target offers no"
                 " clock control (the reference server's admin API, `cbconform serve --admin`)"
             )
-        root = self.bases["grow"].rsplit("/api/v2", 1)[0]
-        answer = self.client.post(f"{root}/__admin/clock", json=payload, auth=(self.key, ""))
+        answer = self._admin("POST", "/clock", payload)
         if answer.status_code != 200:
             raise CannotReplay(f"the target refused to move its clock (HTTP {answer.status_code})")
+
+    def admin(self, request: dict[str, Any]) -> Any:
+        """An admin-plane step other than the clock: an event-log read, a rate-limit setting."""
+        feature, method, path = request["feature"], request["method"], self.substitute(request["path"])
+        if feature not in self.features:
+            raise CannotReplay(
+                f"the story uses the target's {feature} ({method} /__admin{path}) and the target offers"
+                f" no {feature} (the reference server's admin API, `cbconform serve --admin`)"
+            )
+        if feature == "rate-limit" and not self._limit:
+            self._limit.append((_json(self._admin("GET", "", None)) or {}).get("rate_limit"))
+        answer = self._admin(method, path, request.get("body"))
+        if answer.status_code != 200:
+            raise CannotReplay(f"the target refused {method} /__admin{path} (HTTP {answer.status_code})")
+        return _json(answer)
+
+    def _admin(self, method: str, path: str, payload: Any) -> httpx.Response:
+        root = self.bases["grow"].rsplit("/api/v2", 1)[0]
+        return self.client.request(method, f"{root}/__admin{path}", json=payload, auth=(self.key, ""))
 
     def learn(self, recorded: dict[str, str], body: Any) -> None:
         for pointer, old in recorded.items():
@@ -136,8 +170,9 @@ def same_answer(response: httpx.Response, before: set[int], expect: dict[str, An
 
 
 def marked(headers: Any) -> list[str]:
-    """The chargebee-* response headers present (their values may differ between runs)."""
-    return sorted(k.lower() for k in dict(headers or {}) if k.lower().startswith("chargebee-"))
+    """The chargebee-* and Retry-After response headers present (their values may differ between runs)."""
+    names = (k.lower() for k in dict(headers or {}))
+    return sorted(k for k in names if k.startswith("chargebee-") or k == "retry-after")
 
 
 def _times(body: Any) -> list[int]:
