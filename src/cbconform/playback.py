@@ -17,6 +17,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 IDEMPOTENCY = "chargebee-idempotency-key"
+KEY_MARK = "<the API key>"  # where a story's credentials held the target's key
+MIN_SENT_ID = 8  # a shorter id chosen by a request is sent as recorded (replacing it could hit other text)
 
 
 class CannotReplay(Exception):
@@ -30,6 +32,7 @@ class Player:
         self.seen: set[int] = set()  # timestamps the answers returned
         self.before: set[int] = set()  # ... before the last request's answer
         self.keys: dict[str, str] = {}
+        self.returned: set[str] = set()  # the recorded ids earlier answers returned
         self.read: Any = None  # the last admin-plane answer (an event-log read)
         self._limit: list[Any] = []  # the rate limit to put back, once one was set
         self._random = random.Random()
@@ -61,6 +64,7 @@ class Player:
                     " failure needs was not built"
                 )
             self.learn(step.get("ids", {}), _json(last))
+            self.returned |= set(step.get("ids", {}).values())
             self.seen |= set(_times(_json(last)))
         return last
 
@@ -70,6 +74,11 @@ class Player:
             for k, v in step["headers"].items()
         }
         auth = (self.key, "") if step.get("authenticated", True) else None
+        if step.get("credentials"):
+            auth = tuple(self.key if v == KEY_MARK else v for v in step["credentials"])
+        for sent in step.get("sent_ids", ()):
+            if len(sent) >= MIN_SENT_ID and sent not in self.ids and sent not in self.returned:
+                self.ids[sent] = self._fresh(sent)
         url = self.substitute(self.url(step))
         body = self.substitute(step.get("body") or "") or None
         no_retry = {"no_retry": True} if self._limit else {}  # the story's own limit: a 429 is its answer
@@ -141,19 +150,24 @@ def features_of(client: httpx.Client, grow_url: str, key: str) -> set[str]:
 
 
 def normalize(body: Any, seen: set[int] | frozenset[int] = frozenset(), key: str = "") -> Any:
-    """An answer with the values that must differ between runs masked: ids and URLs keep only their
-    length, timestamps their length and whether an earlier answer returned the same one (`seen`), so a
-    fault that changes an id's length, a timestamp's unit or a stored timestamp still shows."""
+    """An answer with the values that must differ between runs masked: ids, URLs and generated text
+    (a string with a digit in it: a document number, a message naming a count) keep only their length,
+    timestamps (`*_at`, or an integer of ten digits or more) their length and whether an earlier answer
+    returned the same one (`seen`), so a fault that changes an id's length, a timestamp's unit or a
+    stored timestamp still shows."""
     if isinstance(body, dict):
         return {k: normalize(v, seen, k) for k, v in body.items()}
     if isinstance(body, list):
         return [normalize(v, seen, key) for v in body]
     if (key == "id" or key.endswith("_id")) and isinstance(body, str):
         return f"<id of {len(body)} characters>"
-    if key.endswith("_at") and isinstance(body, int) and body in seen:
+    timed = isinstance(body, int) and not isinstance(body, bool) and (key.endswith("_at") or body >= 10**9)
+    if timed and body in seen:
         return "<a time an earlier answer returned>"
-    if (key.endswith("_at") or key.endswith("_url")) and isinstance(body, (int, str)):
+    if timed or (key.endswith("_url") and isinstance(body, (int, str))):
         return f"<{type(body).__name__} of {len(str(body))} characters>"
+    if isinstance(body, str) and any(c.isdigit() for c in body):
+        return f"<text of {len(body)} characters>"
     return body
 
 

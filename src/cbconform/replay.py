@@ -253,6 +253,8 @@ def judge(contracts, failure: dict[str, Any], played: Played, steps: list[dict])
         found = [f for f in response_checks.conformance(contracts, exchange) if f.rule_id == rule]
         if found:
             return f"STILL FAILING: {found[0].received}", True
+        if recorded_status >= 500 > exchange.status:  # the server error was the failure
+            return "FIXED", False
         if exchange.status // 100 != recorded_status // 100:
             return _not_exercised(exchange.status, recorded_status), True
         return "FIXED", False
@@ -265,6 +267,8 @@ def judge(contracts, failure: dict[str, Any], played: Played, steps: list[dict])
         wanted = _literal(failure.get("documented", "").partition("=")[2])
         named = (exchange.json() or {}).get("param") if isinstance(exchange.json(), dict) else None
         return ("FIXED", False) if named == wanted else (f"STILL FAILING: param = {named!r}", True)
+    if failure.get("received") == f"HTTP {recorded_status}":  # the expectation was about the status
+        return ("FIXED", False) if exchange.status != recorded_status else (f"STILL FAILING: {answer}", True)
     if exchange.status // 100 != recorded_status // 100:
         return _not_exercised(exchange.status, recorded_status), True
     if playback.same_answer(response, before, failing_answer(failure, steps)):

@@ -85,6 +85,10 @@ class Planner:
         self.unknown_ids()
         self.orders()
         self.credentials()
+        if offer:  # headers, idempotency, the event log and the clock, as the targets offer them
+            from cbconform.compare import features
+
+            features.plan(self, offer)
         return self.run
 
     def credentials(self) -> None:
