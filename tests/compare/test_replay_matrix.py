@@ -34,4 +34,4 @@ def test_every_failure_still_fails_on_the_faulty_server_and_is_fixed_on_the_clea
         fields = rows[fault].split()
         assert fields[1:3] == [rule, "ok"], rows[fault]
         assert " STILL FAILING" in rows[fault] and rows[fault].endswith("-> FIXED"), rows[fault]
-    assert f"{len(FAULTS)}/{len(FAULTS)} faults" in result.stdout
+    assert f"{len(FAULTS)}/{len(FAULTS)} faults: " in result.stdout
