@@ -85,7 +85,7 @@ class Planner:
         self.unknown_ids()
         self.orders()
         self.credentials()
-        if offer:  # headers, idempotency, the event log and the clock, as the targets offer them
+        if offer:  # headers; idempotency, event log, clock, rate limit as the targets offer them
             from cbconform.compare import features
 
             features.plan(self, offer)
