@@ -28,14 +28,20 @@ class Admin:
         return feature in self.features
 
     def events(self, fulfillment_id: str) -> list[dict[str, Any]]:
-        return (self.api.admin("GET", f"/events?fulfillment_id={fulfillment_id}") or {}).get("events", [])
+        path = f"/events?fulfillment_id={fulfillment_id}"
+        answer = self.api.admin("GET", path)
+        story.admin_used(self.api.recorder, "event-log", "GET", path, None, answer)
+        return (answer or {}).get("events", [])
 
     def advance(self, seconds: int) -> None:
         self.api.admin("POST", "/clock", {"advance": seconds})
         story.clock_moved(self.api.recorder, {"advance": seconds})
 
     def rate_limit(self, per_minute: int | None) -> None:
-        self.api.admin("POST", "/rate-limit", {"per_minute": per_minute})
+        answer = self.api.admin("POST", "/rate-limit", {"per_minute": per_minute})
+        story.admin_used(
+            self.api.recorder, "rate-limit", "POST", "/rate-limit", {"per_minute": per_minute}, answer
+        )
 
 
 def documented_features(contracts: Contracts) -> frozenset[str]:

@@ -1,6 +1,7 @@
 """Plays a failure's story against a target: the ids the target returns take the place of the recorded
 ones, fresh idempotency keys take the place of the recorded ones (the same key stays the same), and the
-clock moves through the admin API where the story moved it.
+admin API moves the clock, sets the rate limit and reads the event log where the story did (a rate limit
+set is put back as it was once the story ends).
 
 This module needs only the standard library and httpx: `cbconform replay --format pytest` copies it
 verbatim into the standalone test file it writes, so the CLI and that file replay the same way."""
@@ -16,6 +17,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 IDEMPOTENCY = "chargebee-idempotency-key"
+KEY_MARK = "<the API key>"  # where a story's credentials held the target's key
+MIN_SENT_ID = 8  # a shorter id chosen by a request is sent as recorded (replacing it could hit other text)
 
 
 class CannotReplay(Exception):
@@ -29,14 +32,27 @@ class Player:
         self.seen: set[int] = set()  # timestamps the answers returned
         self.before: set[int] = set()  # ... before the last request's answer
         self.keys: dict[str, str] = {}
+        self.returned: set[str] = set()  # the recorded ids earlier answers returned
+        self.read: Any = None  # the last admin-plane answer (an event-log read)
+        self._limit: list[Any] = []  # the rate limit to put back, once one was set
         self._random = random.Random()
 
     def play(self, steps: list[dict[str, Any]]) -> httpx.Response | None:
-        """Sends every step; the last answer, or None for a story that ends with a clock move."""
+        """Sends every step; the last request's answer (None for a story without one)."""
+        try:
+            return self._play(steps)
+        finally:
+            if self._limit:
+                self._admin("POST", "/rate-limit", {"per_minute": self._limit[0]})
+
+    def _play(self, steps: list[dict[str, Any]]) -> httpx.Response | None:
         last = None
         for number, step in enumerate(steps, 1):
             if "clock" in step:
                 self.move_clock(step["clock"])
+                continue
+            if "admin" in step:
+                self.read = self.admin(step["admin"])
                 continue
             self.before = set(self.seen)
             last = self.send(step)
@@ -48,6 +64,7 @@ class Player:
                     " failure needs was not built"
                 )
             self.learn(step.get("ids", {}), _json(last))
+            self.returned |= set(step.get("ids", {}).values())
             self.seen |= set(_times(_json(last)))
         return last
 
@@ -57,9 +74,17 @@ class Player:
             for k, v in step["headers"].items()
         }
         auth = (self.key, "") if step.get("authenticated", True) else None
+        if step.get("credentials"):
+            auth = tuple(self.key if v == KEY_MARK else v for v in step["credentials"])
+        for sent in step.get("sent_ids", ()):
+            if len(sent) >= MIN_SENT_ID and sent not in self.ids and sent not in self.returned:
+                self.ids[sent] = self._fresh(sent)
         url = self.substitute(self.url(step))
         body = self.substitute(step.get("body") or "") or None
-        return self.client.request(step["method"], url, headers=headers, content=body, auth=auth)
+        no_retry = {"no_retry": True} if self._limit else {}  # the story's own limit: a 429 is its answer
+        return self.client.request(
+            step["method"], url, headers=headers, content=body, auth=auth, extensions=no_retry
+        )
 
     def url(self, step: dict[str, Any]) -> str:
         base = self.bases.get(step.get("host") or "grow", self.bases["grow"])
@@ -71,10 +96,28 @@ class Player:
                 f"the story moves the target's clock ({_describe(payload)}) and the target offers no"
                 " clock control (the reference server's admin API, `cbconform serve --admin`)"
             )
-        root = self.bases["grow"].rsplit("/api/v2", 1)[0]
-        answer = self.client.post(f"{root}/__admin/clock", json=payload, auth=(self.key, ""))
+        answer = self._admin("POST", "/clock", payload)
         if answer.status_code != 200:
             raise CannotReplay(f"the target refused to move its clock (HTTP {answer.status_code})")
+
+    def admin(self, request: dict[str, Any]) -> Any:
+        """An admin-plane step other than the clock: an event-log read, a rate-limit setting."""
+        feature, method, path = request["feature"], request["method"], self.substitute(request["path"])
+        if feature not in self.features:
+            raise CannotReplay(
+                f"the story uses the target's {feature} ({method} /__admin{path}) and the target offers"
+                f" no {feature} (the reference server's admin API, `cbconform serve --admin`)"
+            )
+        if feature == "rate-limit" and not self._limit:
+            self._limit.append((_json(self._admin("GET", "", None)) or {}).get("rate_limit"))
+        answer = self._admin(method, path, request.get("body"))
+        if answer.status_code != 200:
+            raise CannotReplay(f"the target refused {method} /__admin{path} (HTTP {answer.status_code})")
+        return _json(answer)
+
+    def _admin(self, method: str, path: str, payload: Any) -> httpx.Response:
+        root = self.bases["grow"].rsplit("/api/v2", 1)[0]
+        return self.client.request(method, f"{root}/__admin{path}", json=payload, auth=(self.key, ""))
 
     def learn(self, recorded: dict[str, str], body: Any) -> None:
         for pointer, old in recorded.items():
@@ -107,19 +150,24 @@ def features_of(client: httpx.Client, grow_url: str, key: str) -> set[str]:
 
 
 def normalize(body: Any, seen: set[int] | frozenset[int] = frozenset(), key: str = "") -> Any:
-    """An answer with the values that must differ between runs masked: ids and URLs keep only their
-    length, timestamps their length and whether an earlier answer returned the same one (`seen`), so a
-    fault that changes an id's length, a timestamp's unit or a stored timestamp still shows."""
+    """An answer with the values that must differ between runs masked: ids, URLs and generated text
+    (a string with a digit in it: a document number, a message naming a count) keep only their length,
+    timestamps (`*_at`, or an integer of ten digits or more) their length and whether an earlier answer
+    returned the same one (`seen`), so a fault that changes an id's length, a timestamp's unit or a
+    stored timestamp still shows."""
     if isinstance(body, dict):
         return {k: normalize(v, seen, k) for k, v in body.items()}
     if isinstance(body, list):
         return [normalize(v, seen, key) for v in body]
     if (key == "id" or key.endswith("_id")) and isinstance(body, str):
         return f"<id of {len(body)} characters>"
-    if key.endswith("_at") and isinstance(body, int) and body in seen:
+    timed = isinstance(body, int) and not isinstance(body, bool) and (key.endswith("_at") or body >= 10**9)
+    if timed and body in seen:
         return "<a time an earlier answer returned>"
-    if (key.endswith("_at") or key.endswith("_url")) and isinstance(body, (int, str)):
+    if timed or (key.endswith("_url") and isinstance(body, (int, str))):
         return f"<{type(body).__name__} of {len(str(body))} characters>"
+    if isinstance(body, str) and any(c.isdigit() for c in body):
+        return f"<text of {len(body)} characters>"
     return body
 
 
@@ -136,8 +184,9 @@ def same_answer(response: httpx.Response, before: set[int], expect: dict[str, An
 
 
 def marked(headers: Any) -> list[str]:
-    """The chargebee-* response headers present (their values may differ between runs)."""
-    return sorted(k.lower() for k in dict(headers or {}) if k.lower().startswith("chargebee-"))
+    """The chargebee-* and Retry-After response headers present (their values may differ between runs)."""
+    names = (k.lower() for k in dict(headers or {}))
+    return sorted(k for k in names if k.startswith("chargebee-") or k == "retry-after")
 
 
 def _times(body: Any) -> list[int]:

@@ -135,18 +135,23 @@ def _contracts(results: dict[str, Any]):
         raise UsageError(f"The recorded readings cannot be loaded: {error}") from None
 
 
-# What a story records: requests and clock moves. A rule judged through another feature of the admin
-# API (the event log, a rate limit the test set) cannot be judged from a replayed story.
+# Features a story needs no admin step for. A rule judged through another feature of the admin API (the
+# event log, a rate limit the test set) replays only from a story that recorded those admin steps.
 REPLAYABLE_NEEDS = {None, "clock", "idempotency", "multi-brand"}
 
 
-def unreplayable(contracts, failure: dict[str, Any]) -> str | None:
+def needs(contracts, failure: dict[str, Any]) -> str | None:
     rule = contracts.rules.get(failure["rule_id"])
-    needs = rule.needs if rule else None
-    if needs in REPLAYABLE_NEEDS:
+    return rule.needs if rule else None
+
+
+def unreplayable(contracts, failure: dict[str, Any]) -> str | None:
+    feature = needs(contracts, failure)
+    admin = {s["admin"]["feature"] for s in failure.get("story") or () if "admin" in s}
+    if feature in REPLAYABLE_NEEDS or feature in admin:
         return None
     rerun = (failure.get("reproduce") or {}).get("pytest")
-    return f"the rule is judged through the target's {needs}, which a story does not record" + (
+    return f"the rule is judged through the target's {feature}, which this story does not record" + (
         f"; re-run the test instead: {rerun}" if rerun else ""
     )
 
@@ -198,7 +203,7 @@ class Replayer:
         if not steps:
             return f"{head} CANNOT REPLAY (no request was recorded for it)", True
         with self._client() as client:
-            moves = any("clock" in step for step in steps)
+            moves = any("clock" in step or "admin" in step for step in steps)
             features = self._features_of(client) if moves else set()
             player = playback.Player(client, self.bases, self.key, features)
             try:
@@ -209,7 +214,10 @@ class Replayer:
             return f"{head} CANNOT REPLAY (the story ends without a request to check)", True
         operation = next((s.get("operation") for s in reversed(steps) if "clock" not in s), None)
         exchange = Exchange.record(response, self.secrets, operation=operation)
-        verdict, failing = judge(self.contracts, failure, (exchange, response, player.before), steps)
+        if needs(self.contracts, failure) == "event-log":
+            verdict, failing = judge_read(failure, steps, player)
+        else:
+            verdict, failing = judge(self.contracts, failure, (exchange, response, player.before), steps)
         return f"{head} {verdict}", failing
 
     def _client(self) -> httpx.Client:
@@ -245,6 +253,8 @@ def judge(contracts, failure: dict[str, Any], played: Played, steps: list[dict])
         found = [f for f in response_checks.conformance(contracts, exchange) if f.rule_id == rule]
         if found:
             return f"STILL FAILING: {found[0].received}", True
+        if recorded_status >= 500 > exchange.status:  # the server error was the failure
+            return "FIXED", False
         if exchange.status // 100 != recorded_status // 100:
             return _not_exercised(exchange.status, recorded_status), True
         return "FIXED", False
@@ -257,10 +267,24 @@ def judge(contracts, failure: dict[str, Any], played: Played, steps: list[dict])
         wanted = _literal(failure.get("documented", "").partition("=")[2])
         named = (exchange.json() or {}).get("param") if isinstance(exchange.json(), dict) else None
         return ("FIXED", False) if named == wanted else (f"STILL FAILING: param = {named!r}", True)
+    if failure.get("received") == f"HTTP {recorded_status}":  # the expectation was about the status
+        return ("FIXED", False) if exchange.status != recorded_status else (f"STILL FAILING: {answer}", True)
     if exchange.status // 100 != recorded_status // 100:
         return _not_exercised(exchange.status, recorded_status), True
     if playback.same_answer(response, before, failing_answer(failure, steps)):
         return f"STILL FAILING: {failure.get('received')} (the same answer again: {answer})", True
+    return "FIXED", False
+
+
+def judge_read(failure: dict[str, Any], steps: list[dict], player: playback.Player) -> tuple[str, bool]:
+    """A rule judged through the event log: whether the story's last read of it gives the recorded
+    answer again, ids and timestamps aside."""
+    reads = [s for s in steps if s.get("admin", {}).get("method") == "GET"]
+    if not reads:
+        return "CANNOT REPLAY (the story records no event-log read to check)", True
+    times = {t for s in steps for t in s.get("times", ())}
+    if playback.normalize(player.read, player.seen) == playback.normalize(reads[-1].get("answer"), times):
+        return f"STILL FAILING: {failure.get('received')} (the same event log again)", True
     return "FIXED", False
 
 

@@ -11,12 +11,14 @@ that served server instead of the socketless embedded one."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shlex
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
+from cbconform import playback
 from cbconform.exchange import Exchange
 from cbconform.target import EMBEDDED_URL, Target
 
@@ -26,12 +28,13 @@ KEPT_HEADERS = ("content-type",)
 
 
 class Log(list):
-    """The exchanges of the current test, each tagged with the hypothesis example that sent it (0: none)."""
+    """The exchanges of the current test, each tagged with the hypothesis example that sent it (0: none),
+    and its admin-plane steps (clock moves, event-log reads, rate-limit settings) at their positions."""
 
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[int] = []
-        self.moves: list[tuple[int, int, dict[str, Any]]] = []  # (position, tag, admin clock payload)
+        self.moves: list[tuple[int, int, dict[str, Any]]] = []  # (position, tag, admin step)
         self._example: object | None = None
         self._count = 0
 
@@ -40,7 +43,10 @@ class Log(list):
         super().append(exchange)
 
     def clock(self, payload: dict[str, Any]) -> None:
-        self.moves.append((len(self), self._tag(), dict(payload)))
+        self.admin({"clock": dict(payload)})
+
+    def admin(self, step: dict[str, Any]) -> None:
+        self.moves.append((len(self), self._tag(), step))
 
     def _tag(self) -> int:
         context = _build_context()
@@ -70,24 +76,44 @@ def clock_moved(recorder: Any, payload: dict[str, Any]) -> None:
         log.clock(payload)
 
 
-def capture(log: list, failing: Exchange | None) -> list[dict[str, Any]]:
-    """The steps that led to `failing` (or to the end of the last example when no exchange failed)."""
+def admin_used(recorder: Any, feature: str, method: str, path: str, payload: Any, answer: Any) -> None:
+    """Notes another admin-plane request (an event-log read, a rate-limit setting) with its answer."""
+    log = getattr(recorder, "current", None)
+    if isinstance(log, Log):
+        request = {"feature": feature, "method": method, "path": path, "body": payload}
+        log.admin({"admin": request, "answer": answer})
+
+
+def capture(log: list, failing: Exchange | None, key: str = "") -> list[dict[str, Any]]:
+    """The steps that led to `failing` (or to the end of the last example when no exchange failed).
+    A test that read the admin plane after `failing` judged what it read: the story runs to that read."""
     if not log:
         return []
     tags = log.tags if isinstance(log, Log) else [0] * len(log)
+    moves = log.moves if isinstance(log, Log) else []
     end = _position(log, failing)
     tag = tags[end - 1] if end else 0
+    ours = [(pos, m) for pos, t, m in moves if t in (0, tag)]
+    reads = [pos for pos, m in ours if pos >= end and _reads(m)]
+    extended = failing is None or bool(reads)
+    end = max([end, *reads])
     chosen = [i for i in range(end) if tags[i] in (0, tag)]
-    moves = log.moves if isinstance(log, Log) else []
     steps: list[dict[str, Any]] = []
     for i in chosen:
-        steps += [{"clock": p} for pos, t, p in moves if pos == i and t in (0, tag)]
-        steps.append(step(log[i]))
-    if steps and failing is None:
-        steps += [{"clock": p} for pos, t, p in moves if pos == end and t in (0, tag)]
-    if steps and "clock" not in steps[-1]:
-        steps[-1]["response"] = served(log[chosen[-1]].response_body)
+        steps += [dict(m) for pos, m in ours if pos == i]
+        steps.append(step(log[i], key))
+    if steps and extended:
+        tail = [dict(m) for pos, m in ours if pos == end]
+        last_read = max((n for n, m in enumerate(tail) if _reads(m)), default=len(tail) - 1)
+        steps += tail if failing is None else tail[: last_read + 1]
+    if chosen:
+        last = max(n for n, s in enumerate(steps) if "url" in s)
+        steps[last]["response"] = served(log[chosen[-1]].response_body)
     return steps[-MAX_STEPS:]
+
+
+def _reads(move: dict[str, Any]) -> bool:
+    return move.get("admin", {}).get("method") == "GET"
 
 
 def _position(log: list, failing: Exchange | None) -> int:
@@ -99,19 +125,48 @@ def _position(log: list, failing: Exchange | None) -> int:
     return len(log)
 
 
-def step(exchange: Exchange) -> dict[str, Any]:
+def step(exchange: Exchange, key: str = "") -> dict[str, Any]:
     body = None if exchange.truncated_at else exchange.json()  # a cut answer has no body to read ids from
-    return {
-        "operation": exchange.operation,
-        "method": exchange.method,
-        "url": served(exchange.url),
-        "headers": {k: v for k, v in exchange.request_headers.items() if _kept(k)},
-        "body": exchange.request_body,
-        "authenticated": exchange.authenticated,
-        "status": exchange.status,
-        "ids": dict(returned_ids(body)),
-        "times": sorted(set(times(body))),
-    }
+    return (
+        _credentials(exchange, key)
+        | _sent_ids(exchange)
+        | {
+            "operation": exchange.operation,
+            "method": exchange.method,
+            "url": served(exchange.url),
+            "headers": {k: v for k, v in exchange.request_headers.items() if _kept(k)},
+            "body": exchange.request_body,
+            "authenticated": exchange.authenticated,
+            "status": exchange.status,
+            "ids": dict(returned_ids(body)),
+            "times": sorted(set(times(body))),
+        }
+    )
+
+
+def _credentials(exchange: Exchange, key: str) -> dict[str, Any]:
+    """Basic credentials other than the target's key as user name (a wrong key, the key as password),
+    the target's key written as playback.KEY_MARK: replay sends the same kind of credentials."""
+    scheme, _, encoded = exchange.request_headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not key:
+        return {}
+    try:
+        user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if (user, password) == (key, ""):
+        return {}
+    return {"credentials": [playback.KEY_MARK if v == key else v for v in (user, password)]}
+
+
+def _sent_ids(exchange: Exchange) -> dict[str, Any]:
+    """The `id` a request's body chose (an order's id): replay sends a fresh one of the same shape, so a
+    story replayed twice on one target does not meet its own first id."""
+    body = playback.parsed(exchange.request_body)
+    if not isinstance(body, dict):
+        body = dict(parse_qsl(exchange.request_body or ""))
+    sent = body.get("id")
+    return {"sent_ids": [sent]} if isinstance(sent, str) else {}
 
 
 def _kept(name: str) -> bool:
@@ -176,7 +231,7 @@ def _recorded(log: list, exchange: dict[str, Any] | None) -> Exchange | None:
 
 def attach(target: Target, log: list, failing: Exchange | None, failure: dict[str, Any]) -> dict[str, Any]:
     """Adds the story to a failure record; for an embedded run, the served server and its URLs."""
-    failure["story"] = capture(log, failing)
+    failure["story"] = capture(log, failing, target.api_key)
     if target.embedded:
         failure["reproduce"]["serve"] = serve_command(target)
         if failure.get("curl"):

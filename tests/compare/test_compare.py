@@ -38,6 +38,17 @@ FAULTS = [
     ("error-without-api-error-code", "personalized_offers"),
     ("no-auth", "personalized_offers"),
     ("any-key-accepted", "personalized_offers"),
+    # headers, idempotency, the event log, the clock and the rate limit (compare/features.py)
+    ("origin-ip-any-value", "create_offer_fulfillment"),
+    ("business-entity-id-unbounded", "create_offer_fulfillment"),
+    ("replay-without-header", "create_offer_fulfillment"),
+    ("idempotency-conflict-ignored", "create_offer_fulfillment"),
+    ("idempotency-key-unbounded", "create_offer_fulfillment"),
+    ("origin-user-wins", "create_offer_fulfillment"),
+    ("event-email-ignored", "create_offer_fulfillment"),
+    ("no-failed-event", "update_offer_fulfillment"),
+    ("billing-update-never-settles", "retrieve_offer_fulfillment"),
+    ("no-retry-after", "personalized_offers"),
 ]
 
 

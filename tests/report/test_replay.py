@@ -276,3 +276,33 @@ def test_rule_judged_through_the_event_log_cannot_be_replayed(stateful_file, tmp
     assert lines(result)[0].startswith(
         "F1 UPD-FULFILLED-EVENT CANNOT REPLAY (the rule is judged through the target's event-log,"
     )
+
+
+@pytest.fixture(scope="module")
+def event_file(tmp_path_factory) -> Path:
+    selection = "event_switch and email and create"
+    path = fault_run(tmp_path_factory.mktemp("events"), "test_headers.py", selection, "event-email-ignored")
+    failures = json.loads(path.read_text())["failures"]
+    assert [f["rule_id"] for f in failures] == ["HDR-EVENT-EMAIL-SKIPS"]
+    return path
+
+
+def test_story_records_the_event_log_read_the_check_judged(event_file):
+    story = json.loads(event_file.read_text())["failures"][0]["story"]
+    read = story[-1]["admin"]
+    assert (read["feature"], read["method"]) == ("event-log", "GET")
+    assert read["path"].startswith("/events?fulfillment_id=") and story[-1]["answer"]["events"]
+
+
+def test_event_log_story_needs_the_event_log_feature(event_file, served, clean):
+    result = run("replay", str(event_file), "--target", served, "--api-key", KEY)
+    assert result.returncode == 1
+    [line] = lines(result)
+    assert line.startswith(
+        "F1 HDR-EVENT-EMAIL-SKIPS CANNOT REPLAY (the story uses the target's event-log (GET /__admin/events?"
+    )
+    assert line.endswith(
+        " and the target offers no event-log (the reference server's admin API, `cbconform serve --admin`))"
+    )
+    result = run("replay", str(event_file), "--target", clean, "--api-key", KEY)
+    assert (result.returncode, lines(result)) == (0, ["F1 HDR-EVENT-EMAIL-SKIPS FIXED"])

@@ -85,6 +85,10 @@ class Planner:
         self.unknown_ids()
         self.orders()
         self.credentials()
+        if offer:  # headers; idempotency, event log, clock, rate limit as the targets offer them
+            from cbconform.compare import features
+
+            features.plan(self, offer)
         return self.run
 
     def credentials(self) -> None:

@@ -76,7 +76,7 @@ def _too_long(signum: int, frame: Any) -> None:
     raise _TooLong(f"the run took over {TASK_SECONDS} s")
 
 
-def suite(fault: str | None, rule: str | None, skip_slow: bool) -> dict[str, Any]:
+def suite(fault: str | None, rule: str | None, skip_slow: bool, keep: bool = False) -> dict[str, Any]:
     """One pytest run of the suites against the embedded server with this fault, limited to this rule.
 
     The results model is read from the plugin's stash: no report is rendered or written (no report
@@ -101,7 +101,7 @@ def suite(fault: str | None, rule: str | None, skip_slow: bool) -> dict[str, Any
         "tests": len(results["tests"]),
         "errors": [e["message"] for e in results["errors"]][:3],
         "passed": results["summary"]["verdict"] == "pass",
-    }
+    } | ({"results": results} if keep else {})  # keep: the whole model too (benchmarks/replay_matrix.py)
 
 
 def _served(fault: str | None) -> list[str]:
