@@ -35,12 +35,16 @@ class Log(list):
         super().__init__()
         self.tags: list[int] = []
         self.moves: list[tuple[int, int, dict[str, Any]]] = []  # (position, tag, admin step)
+        self.context: list[Exchange] = []  # what earlier tests made that this one reuses (sandbox)
         self._example: object | None = None
         self._count = 0
 
     def append(self, exchange: Exchange) -> None:
         self.tags.append(self._tag())
         super().append(exchange)
+
+    def depends_on(self, exchanges: list[Exchange]) -> None:
+        self.context += [e for e in exchanges if not any(e is c for c in self.context)]
 
     def clock(self, payload: dict[str, Any]) -> None:
         self.admin({"clock": dict(payload)})
@@ -109,7 +113,8 @@ def capture(log: list, failing: Exchange | None, key: str = "") -> list[dict[str
     if chosen:
         last = max(n for n, s in enumerate(steps) if "url" in s)
         steps[last]["response"] = served(log[chosen[-1]].response_body)
-    return steps[-MAX_STEPS:]
+    made = [step(e, key) for e in getattr(log, "context", ())]
+    return (made + steps)[-MAX_STEPS:]
 
 
 def _reads(move: dict[str, Any]) -> bool:

@@ -222,10 +222,19 @@ def offer(request, api, target, expect) -> dict[str, Any]:
 
 
 def _shared(request: pytest.FixtureRequest, name: str, make: Callable[[], Any]) -> Any:
+    """Made once per run; a later test that reuses it carries the exchanges that made it in its story,
+    so its failures replay on a fresh target."""
     kept = request.config.stash.setdefault(SHARED, {})
+    log = request.getfixturevalue("coverage").current
     if name not in kept:
-        kept[name] = make()
-    return kept[name]
+        before = len(log)
+        value = make()
+        kept[name] = (value, list(log[before:]))
+        return value
+    value, made = kept[name]
+    if hasattr(log, "depends_on"):
+        log.depends_on(made)
+    return value
 
 
 SHARED = pytest.StashKey[dict]()

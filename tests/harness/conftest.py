@@ -52,13 +52,15 @@ def _free_port() -> int:
 
 @pytest.fixture
 def serve():
-    """Starts `cbconform serve --admin --reading ...` on a free port; yields its URL; stops it after."""
+    """Starts `cbconform serve --admin --reading ... [--fault NAME]` on a free port (without /__admin
+    when admin=False); yields its URL; stops it after."""
     started: list[subprocess.Popen] = []
 
-    def start(*readings: str) -> str:
+    def start(*readings: str, admin: bool = True, fault: str | None = None) -> str:
         port = _free_port()
-        argv = [sys.executable, "-m", "cbconform.cli", "serve", "--admin", "--port", str(port)]
-        argv += [f"--reading={r}" for r in readings]
+        argv = [sys.executable, "-m", "cbconform.cli", "serve", "--port", str(port)]
+        argv += ["--admin"] * admin + [f"--reading={r}" for r in readings]
+        argv += [f"--fault={fault}"] if fault else []
         server = subprocess.Popen(
             argv, cwd=ROOT, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

@@ -5,27 +5,21 @@ requests, and prints its measured plan first; a budget below the plan names the 
 from __future__ import annotations
 
 import json
+import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from cbconform import planner, settings
+from cbconform.server import DEFAULT_API_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 GOAL = 300  # issue 17: every MUST rule examined in about two minutes at 150 requests a minute
 PLAN = re.compile(r"cbconform plan \(sandbox\): (\d+) requests, leaving (\d+) writes")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -34,24 +28,9 @@ def served_admin(serve) -> str:
 
 
 @pytest.fixture
-def served_plain():
+def served_plain(serve) -> str:
     """The reference server without /__admin: no clock, event log or rate-limit control."""
-    port = _free_port()
-    argv = [sys.executable, "-m", "cbconform.cli", "serve", "--port", str(port)]
-    server = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "cbconform serve did not listen"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/api/v2"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    return serve(admin=False)
 
 
 def _results(report_dir: Path) -> dict:
@@ -119,3 +98,27 @@ def test_each_choice_keeps_every_value_of_every_parameter_once():
     assert {i.callspec.params["operation"] for i in kept} == {1, 2, 3, 4}
     single = [_item("u", status=s) for s in range(7)]
     assert planner.each_choice(single) == single
+
+
+def test_a_failure_on_a_shared_fulfillment_replays_with_the_exchanges_that_made_it(
+    cbconform_run, serve, tmp_path
+):
+    """A sandbox run shares what a test only reads; the test that reuses it carries the earlier test's
+    offer fetch and create in its story, so the failure replays on a fresh server."""
+    faulty = serve(fault="retrieve-answers-202")
+    first = "suites/test_personalized_offers.py::test_personalized_offers_option_is_acceptable"
+    second = "suites/test_offer_fulfillments_retrieve.py::test_fulfillment_retrieve_returns_created"
+    proc = cbconform_run("--target", faulty, "--profile", "sandbox", "--report-dir", str(tmp_path),
+                         "--", first, second)  # fmt: skip
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    reused = [f for f in _results(tmp_path)["failures"] if f["test"].startswith(second)]
+    assert reused and all(f["story"][0]["operation"] == "personalized_offers" for f in reused)
+    env = {settings.BY_NAME["api_key"].env: DEFAULT_API_KEY}
+    for url, verdict in ((faulty, "STILL FAILING"), (serve(), "FIXED")):
+        replay = subprocess.run(
+            [sys.executable, "-m", "cbconform.cli", "replay", str(tmp_path / "results.json"),
+             "--target", url],
+            cwd=ROOT, env=os.environ | env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        lines = [line for line in replay.stdout.splitlines() if "RET-STATUS-200" in line]
+        assert lines and all(verdict in line for line in lines), replay.stdout[-3000:]
