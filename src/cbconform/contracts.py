@@ -19,6 +19,7 @@ from cbconform import attribution
 from cbconform import contracts_meta as meta
 from cbconform.attribution import SCHEMA_BASE, schema_rule_references
 from cbconform.formats import FORMAT_CHECKER
+from cbconform.memo import remembered
 from cbconform.paths import contracts_dir
 
 UNMAPPED = "SCHEMA-UNMAPPED"
@@ -304,6 +305,7 @@ class Contracts:
             )
         return self._validators[name]
 
+    @remembered
     def validate(self, name: str, instance: Any) -> list[Violation]:
         """Every violation of schema `name` by `instance`, each attributed to a rule ID."""
         seen: dict[tuple[str, str, str | None], Violation] = {}

@@ -105,8 +105,11 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def pytest_argv(args: argparse.Namespace) -> list[str]:
-    """The suites' pytest command line: the settings travel resolved, as a plugin object."""
-    argv = [str(paths.suites_dir()), "-p", "cbconform.plugin", "-p", "no:cacheprovider"]
+    """The suites' pytest command line: the settings travel resolved, as a plugin object. The suites
+    report through Expect, not assertion introspection, so pytest's assertion rewriting only costs: it
+    would rewrite every module of each pytest11 distribution (schemathesis, hypothesis) on every run
+    wherever bytecode is not written (PYTHONDONTWRITEBYTECODE)."""
+    argv = [str(paths.suites_dir()), "-p", "cbconform.plugin", "-p", "no:cacheprovider", "--assert=plain"]
     if args.workers:
         argv += ["-n", str(args.workers)]
     return argv + list(args.pytest_args)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import importlib
 import json
 import multiprocessing
 import os
@@ -26,6 +27,10 @@ from cbconform import paths
 from cbconform.mutants.select import ONLY_RULE, SKIP_SLOW
 
 KEY = "test_conformance_key"
+# what a child imports on its first run otherwise (pdb: pytest's debugging plugin; schemathesis's pytest
+# plugin imports the rest at configure)
+CHILD_IMPORTS = ("pdb", "cbconform.suitekit", "cbconform.server.fault_middleware",
+                 "schemathesis.pytest.xdist", "schemathesis.reporting.html")  # fmt: skip
 TASK_SECONDS = 300  # a run that hangs is reported as an error, not waited on forever
 
 
@@ -44,7 +49,29 @@ def preload() -> None:
     import cbconform.server.app  # noqa: F401
 
     _spec()
+    _warm()
     gc.freeze()  # what the parent holds is never garbage: children's collections skip it
+
+
+def _warm() -> None:
+    """What every child would otherwise redo: pytest's entry-point plugins (schemathesis's imports
+    requests), the fault catalogue (TOML, checked against its schema) and the default contracts with
+    the rule references their tests' marks are computed from."""
+    from importlib.metadata import entry_points
+
+    from _pytest.config import default_plugins
+
+    from cbconform import contracts
+    from cbconform.server import faults
+
+    for plugin in entry_points(group="pytest11"):
+        with contextlib.suppress(Exception):
+            plugin.load()
+    for name in [f"_pytest.{p}" for p in default_plugins] + list(CHILD_IMPORTS):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    faults.catalogue()
+    contracts.load().rules_of_schema("error.json")
 
 
 def pool(jobs: int) -> Any:
