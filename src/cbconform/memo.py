@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 JSON_TYPES = (dict, list, str, int, float, bool, type(None))
-SIZE = 20_000  # entries per memo; cleared when full, so a long thorough run stays bounded
+SIZE = 5_000  # entries per memo, cleared when full: a thorough run stays within some 40 MB
+LONGEST = 8192  # characters of an instance's repr worth remembering: a target's long answers are not
 
 
 class Memo:
@@ -27,14 +28,15 @@ class Memo:
 
 def remembered(method: Callable[[Any, str, Any], list]) -> Callable[[Any, str, Any], list]:
     """A method of (schema name, JSON instance) remembered per object, keyed by the instance's repr,
-    which tells 1 from True, 1.0 and "1" and keeps key order. Anything but JSON data is not remembered."""
+    which tells 1 from True, 1.0 and "1" and keeps key order. Anything but JSON data, and any long
+    instance, is not remembered."""
 
     @functools.wraps(method)
     def wrapper(self: Any, name: str, instance: Any) -> list:
-        if not isinstance(instance, JSON_TYPES):
+        text = repr(instance) if isinstance(instance, JSON_TYPES) else ""
+        if not text or len(text) > LONGEST:
             return method(self, name, instance)
         memo = self.__dict__.get("_memo") or self.__dict__.setdefault("_memo", Memo())
-        found = memo.get((method.__name__, name, repr(instance)), lambda: tuple(method(self, name, instance)))
-        return list(found)
+        return list(memo.get((method.__name__, name, text), lambda: tuple(method(self, name, instance))))
 
     return wrapper
