@@ -121,9 +121,13 @@ class CollectUnswept:
         finally:
             gc.enable()
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        gc.freeze()
-        gc.enable()
+    @pytest.hookimpl(wrapper=True)  # a wrapper: xdist's controller replaces collection, and ends it too
+    def pytest_collection(self, session: pytest.Session) -> Iterator[Any]:
+        try:
+            return (yield)
+        finally:
+            gc.freeze()
+            gc.enable()
 
 
 def pytest_argv(args: argparse.Namespace) -> list[str]:
