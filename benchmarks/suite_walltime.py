@@ -1,14 +1,19 @@
 """Wall time of `cbconform run` against the embedded reference server, several hypothesis profiles compared
-in one run (same machine, same moment), with the requests each run sent (run.requests of results.json).
-Prints figures; asserts nothing. Each figure is the median of --repeat runs.
+in one run (same machine, same moment), with the requests each run sent (run.requests of results.json)
+and the CPU time it used. Prints figures; asserts nothing. Each figure is the median of --repeat runs.
 
-    python benchmarks/suite_walltime.py [--repeat N] [PROFILE ...]     # default: ci dev, once each
+`--against PYTHON` also times another checkout's interpreter (e.g. main's .venv/bin/python), its runs
+interleaved with this one's, and prints the ratio: on a shared machine only a ratio measured in the same
+sitting means much.
+
+    python benchmarks/suite_walltime.py [--repeat N] [--against PYTHON] [PROFILE ...]   # default: ci dev
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -21,41 +26,53 @@ from stamp import command, header
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(profile: str) -> dict:
+def measure(python: str, profile: str) -> dict:
     with tempfile.TemporaryDirectory() as reports:
-        argv = [sys.executable, "-m", "cbconform.cli", "run", "--profile", profile]
+        argv = [python, "-m", "cbconform.cli", "run", "--profile", profile]
         argv += ["--report-dir", reports, "--progress", "quiet"]
         shown = command([a if a != reports else "DIR" for a in argv])
+        before = os.times()
         started = time.perf_counter()
         proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - started
+        after = os.times()
         run = json.loads((Path(reports) / "results.json").read_text(encoding="utf-8"))["run"]
-    return {"profile": profile, "exit": proc.returncode, "wall_s": wall, "in_pytest_s": run["duration_s"],
-            "requests": run["requests"], "seed": run["seed"], "command": shown}  # fmt: skip
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return {"profile": profile, "exit": proc.returncode, "wall_s": wall, "cpu_s": cpu,
+            "in_pytest_s": run["duration_s"], "requests": run["requests"], "seed": run["seed"],
+            "command": shown}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=1, help="runs per profile; the median is printed")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per profile; the median is printed")
+    parser.add_argument("--against", metavar="PYTHON", help="another checkout's interpreter, for a ratio")
     parser.add_argument("profiles", nargs="*", default=["ci", "dev"])
     args = parser.parse_args()
     header("embedded run: wall time and requests per profile")
-    runs = {p: [] for p in args.profiles}
+    pythons = {"this": sys.executable} | ({"against": args.against} if args.against else {})
+    runs = {(who, p): [] for who in pythons for p in args.profiles}
     for _ in range(max(1, args.repeat)):
-        for profile in args.profiles:  # interleaved, so a busy moment spreads over every profile
-            runs[profile].append(measure(profile))
-    print(f"{'profile':8} {'exit':>4} {'wall s':>8} {'pytest s':>9} {'requests':>9}", end="")
-    print(f" {'req/s wall':>11} {'seed':>11}")
-    for profile, ms in runs.items():
-        wall = statistics.median(m["wall_s"] for m in ms)
-        m = ms[0]
+        for profile in args.profiles:  # interleaved, so a busy moment spreads over every run
+            for who, python in pythons.items():
+                runs[who, profile].append(measure(python, profile))
+    print(f"{'checkout':8} {'profile':8} {'exit':>4} {'wall s':>7} {'cpu s':>6} {'pytest s':>9}", end="")
+    print(f" {'requests':>9} {'req/s wall':>11} {'seed':>9}")
+    walls = {}
+    for (who, profile), ms in runs.items():
+        walls[who, profile] = wall = statistics.median(m["wall_s"] for m in ms)
+        m, cpu = ms[0], statistics.median(x["cpu_s"] for x in ms)
         seed = m["seed"] if m["seed"] is not None else "derandom"
         print(
-            f"{profile:8} {m['exit']:>4} {wall:>8.1f} {statistics.median(x['in_pytest_s'] for x in ms):>9.1f}"
-            f" {m['requests']:>9} {m['requests'] / wall:>11.1f} {seed:>11}"
+            f"{who:8} {profile:8} {m['exit']:>4} {wall:>7.1f} {cpu:>6.1f}"
+            f" {statistics.median(x['in_pytest_s'] for x in ms):>9.1f} {m['requests']:>9}"
+            f" {m['requests'] / wall:>11.1f} {seed:>9}"
         )
-    for profile, ms in runs.items():
-        print(f"# {profile}: $ {ms[0]['command']}")
+    for profile in args.profiles if args.against else ():
+        ratio = walls["this", profile] / walls["against", profile]
+        print(f"# {profile}: this / against = {ratio:.2f} (wall)")
+    for (who, profile), ms in runs.items():
+        print(f"# {who} {profile}: $ {ms[0]['command']}  (median of {len(ms)})")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ enclosing `x-rule`, following `$ref`s across the contracts' schema files."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
@@ -81,8 +82,9 @@ def _field_of(error: jsonschema.ValidationError) -> str | None:
     return last if isinstance(last, str) else None
 
 
+@lru_cache(maxsize=16)
 def schema_rule_references(contracts: Any) -> dict[str, list[str]]:
-    """rule ID -> the schema locations (file#pointer/keyword) that name it."""
+    """rule ID -> the schema locations (file#pointer/keyword) that name it; once per contracts (read-only)."""
     refs: dict[str, list[str]] = {}
 
     def visit(node: Any, where: str) -> None:

@@ -1,6 +1,5 @@
-"""Loads the contracts (schemas, rule catalogue, operations, error table, ambiguity register) and
-maps schema violations to rule IDs. Everything the suites and the reference server know about the
-API comes through here."""
+"""Loads the contracts (schemas, rules, operations, error table, ambiguities) and maps schema
+violations to rule IDs: all the suites and the reference server know of the API comes through here."""
 
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from cbconform import attribution
 from cbconform import contracts_meta as meta
 from cbconform.attribution import SCHEMA_BASE, schema_rule_references
 from cbconform.formats import FORMAT_CHECKER
+from cbconform.memo import remembered
 from cbconform.paths import contracts_dir
 
 UNMAPPED = "SCHEMA-UNMAPPED"
@@ -245,11 +245,8 @@ class Contracts:
                 sources=tuple(entry.get("sources", ())),
                 accounts_for=tuple(entry.get("accounts_for", ())),
             )
-        unknown = set(chosen) - set(self.ambiguities)
-        if unknown:
-            raise ContractError(
-                f"no such ambiguity: {', '.join(sorted(unknown))} (see `cbconform ambiguities`)"
-            )
+        if unknown := ", ".join(sorted(set(chosen) - set(self.ambiguities))):
+            raise ContractError(f"no such ambiguity: {unknown} (see `cbconform ambiguities`)")
         self.readings: dict[str, str] = {}
         for amb in self.ambiguities.values():
             name = chosen.get(amb.id, amb.default)
@@ -306,6 +303,7 @@ class Contracts:
             )
         return self._validators[name]
 
+    @remembered
     def validate(self, name: str, instance: Any) -> list[Violation]:
         """Every violation of schema `name` by `instance`, each attributed to a rule ID."""
         seen: dict[tuple[str, str, str | None], Violation] = {}

@@ -7,13 +7,29 @@ from __future__ import annotations
 from typing import Any
 
 from cbconform.contracts import SCHEMA_BASE, Contracts
+from cbconform.memo import Memo
+
+_WALKED = Memo()
 
 
 def schema_rules(c: Contracts, name: str, instance: Any) -> set[str]:
+    """The walk depends only on the instance's shape (its keys and nesting), which repeats from one
+    response to the next: it is done once per contracts, schema and shape."""
+    return set(_WALKED.get((c, name, _shape(instance)), lambda: _walk(c, name, instance)))
+
+
+def _walk(c: Contracts, name: str, instance: Any) -> frozenset[str]:
     found: set[str] = set()
-    resolver = c.registry.resolver(base_uri=SCHEMA_BASE + name)
-    _visit(c.schemas[name], instance, resolver, found, depth=0)
-    return found
+    _visit(c.schemas[name], instance, c.registry.resolver(base_uri=SCHEMA_BASE + name), found, depth=0)
+    return frozenset(found)
+
+
+def _shape(instance: Any) -> Any:
+    if isinstance(instance, dict):
+        return frozenset((key, _shape(value)) for key, value in instance.items())
+    if isinstance(instance, list):
+        return ("[]", frozenset(_shape(item) for item in instance))
+    return None
 
 
 def _visit(node: Any, instance: Any, resolver: Any, found: set[str], depth: int) -> None:

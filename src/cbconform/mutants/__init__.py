@@ -97,8 +97,14 @@ def _run_all(pool: Any, rows: dict[str, Row], scopes: dict, peer: dict | None) -
     if peer is not None:
         for scope in sorted(set(scopes.values())):
             submit(("peer", None, scope, peer["examples"]))
+    cited = _cited(pool) if rows else None
     for row in rows.values():
-        submit(("suite", row.fault, row.rule, True))
+        files = _first_pass(row, cited)
+        submit(
+            ("suite", row.fault, row.rule, False)
+            if files is None
+            else ("suite", row.fault, row.rule, True, files)
+        )
         if peer is not None:
             submit(("peer", row.fault, scopes[row.fault], peer["examples"]))
     clean: dict[str, Any] = {}
@@ -113,9 +119,28 @@ def _run_all(pool: Any, rows: dict[str, Row], scopes: dict, peer: dict | None) -
                 rows[fault].peer_seconds = result["seconds"]
         elif fault is None:
             clean = _clean(result)
-        elif _record(rows[fault], result) and rest == [True]:
+        elif _record(rows[fault], result) and rest[:1] == [True]:
             submit(("suite", fault, second, False))
     return clean
+
+
+def _cited(pool: Any) -> dict[str, list[str]] | None:
+    """The suite modules citing each rule (one collection, in a child); None when it failed."""
+    try:
+        return pool.apply(workers.run, (("cited",),)).get("cited")
+    except Exception:  # the matrix then collects every module, as it would without the map
+        return None
+
+
+def _first_pass(row: Row, cited: dict[str, list[str]] | None) -> tuple[str, ...] | None:
+    """The modules a fault's first run (the schemathesis module aside) collects: those citing its rule;
+    () for all of them, when the fault's readings may change what cites what or the map is missing;
+    None when no such module cites the rule, so only the run with the schemathesis module can kill it."""
+    from cbconform.server import faults
+
+    if cited is None or faults.catalogue()[row.fault].readings:
+        return ()
+    return tuple(cited[row.rule]) if row.rule in cited else None
 
 
 def _lost(task: tuple, error: BaseException) -> dict[str, Any]:

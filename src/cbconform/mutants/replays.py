@@ -54,7 +54,7 @@ def matrix(names: list[str], jobs: int, on_row: Any = None) -> list[dict[str, An
 
 def row(fault: str, rule: str, skip_slow: bool) -> dict[str, Any]:
     """The child's task: the fault's run, then its failures replayed against both served servers."""
-    run = workers.run(("suite", fault, rule, skip_slow, True))
+    run = workers.run(("suite", fault, rule, skip_slow, (), True))
     base = {"fault": fault, "rule": rule, "seconds": run["seconds"]}
     results = run.get("results")
     if results is None or rule not in run.get("failed_rules", []):

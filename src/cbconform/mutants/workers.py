@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import importlib
 import json
 import multiprocessing
 import os
@@ -18,6 +19,7 @@ import socket
 import tempfile
 import threading
 import time
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,10 @@ from cbconform import paths
 from cbconform.mutants.select import ONLY_RULE, SKIP_SLOW
 
 KEY = "test_conformance_key"
+# what a child imports on its first run otherwise (pdb: pytest's debugging plugin; schemathesis's pytest
+# plugin imports the rest at configure)
+CHILD_IMPORTS = ("pdb", "cbconform.suitekit", "cbconform.server.fault_middleware",
+                 "schemathesis.pytest.xdist", "schemathesis.reporting.html")  # fmt: skip
 TASK_SECONDS = 300  # a run that hangs is reported as an error, not waited on forever
 MODE = {"profile": "ci", "served": False}  # `cbconform mutants --profile P --served`
 
@@ -45,7 +51,35 @@ def preload() -> None:
     import cbconform.server.app  # noqa: F401
 
     _spec()
+    _warm()
     gc.freeze()  # what the parent holds is never garbage: children's collections skip it
+
+
+def _warm() -> None:
+    """What every child would otherwise redo: pytest's entry-point plugins (schemathesis's imports
+    requests), the fault catalogue (TOML, checked against its schema) and the default contracts with
+    the rule references their tests' marks are computed from, and the invalid enum values schemathesis
+    draws once per process (half a second, for every run of the schemathesis module)."""
+    from importlib.metadata import entry_points
+
+    from _pytest.config import default_plugins
+
+    from cbconform import contracts
+    from cbconform.server import faults
+
+    for plugin in entry_points(group="pytest11"):
+        with contextlib.suppress(Exception):
+            plugin.load()
+    for name in [f"_pytest.{p}" for p in default_plugins] + list(CHILD_IMPORTS):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    faults.catalogue()
+    contracts.load().rules_of_schema("error.json")
+    with contextlib.suppress(Exception), warnings.catch_warnings():  # schemathesis's own cache, seeded
+        warnings.simplefilter("ignore")  # hypothesis's plugin warns of generation before pytest runs
+        from schemathesis.specs.openapi.coverage import _schema
+
+        _schema._invalid_enum_candidates()
 
 
 def pool(jobs: int) -> Any:
@@ -62,7 +96,7 @@ def run(task: tuple) -> dict[str, Any]:
     started = time.monotonic()
     kind, *args = task
     try:
-        result = suite(*args) if kind == "suite" else peer(*args)
+        result = suite(*args) if kind == "suite" else cited_files() if kind == "cited" else peer(*args)
     except Exception as error:
         result = {"errors": [f"{type(error).__name__}: {error}"]}
     return {"task": task, "seconds": round(time.monotonic() - started, 1)} | result
@@ -76,8 +110,11 @@ def _too_long(signum: int, frame: Any) -> None:
     raise _TooLong(f"the run took over {TASK_SECONDS} s")
 
 
-def suite(fault: str | None, rule: str | None, skip_slow: bool, keep: bool = False) -> dict[str, Any]:
-    """One pytest run of the suites against the embedded server with this fault, limited to this rule.
+def suite(
+    fault: str | None, rule: str | None, skip_slow: bool, files: tuple[str, ...] = (), keep: bool = False
+) -> dict[str, Any]:
+    """One pytest run of the suites (or of these suite modules) against the embedded server with this
+    fault (or the served faulty server, in served mode), limited to this rule.
 
     The results model is read from the plugin's stash: no report is rendered or written (no report
     dir), native tracebacks spare pytest's source parsing, and the child exits without pytest's
@@ -87,12 +124,15 @@ def suite(fault: str | None, rule: str | None, skip_slow: bool, keep: bool = Fal
     os.environ.pop("CHARGEBEE_API_KEY", None)
     os.environ[ONLY_RULE] = rule or ""
     os.environ[SKIP_SLOW] = "1" if skip_slow else ""
-    argv = [str(paths.suites_dir()), "-p", "cbconform.plugin", "-p", "cbconform.mutants.select",
+    argv = [*_modules(files), "-p", "cbconform.plugin", "-p", "cbconform.mutants.select",
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-q", "--assert=plain",
             "--tb=native", f"--profile={MODE['profile']}", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
     argv += _served(fault) if MODE["served"] else [f"--fault={fault}"] if fault else []
+    from cbconform.runner import CollectUnswept
+
     kept = _Results()
-    pytest.main(argv, plugins=[kept])
+    with CollectUnswept.paused():
+        pytest.main(argv, plugins=[kept, CollectUnswept()])
     if kept.results is None:
         raise RuntimeError("the suites wrote no results")
     results = kept.results
@@ -113,6 +153,34 @@ def _served(fault: str | None) -> list[str]:
     os.environ[NO_PLAN] = "1"
     readings, _ = fault_requirements([fault] if fault else [])
     return [f"--target={_serve(fault, admin=True)}", *(f"--reading={k}={v}" for k, v in readings.items())]
+
+
+def cited_files() -> dict[str, Any]:
+    """Which suite modules cite each rule, the schemathesis module aside, from one collection without a
+    fault: a fault's first run (that module aside too) need collect only its rule's modules."""
+    import pytest
+
+    cited: dict[str, set[str]] = {}
+
+    class Cited:
+        @pytest.hookimpl(trylast=True)  # after suitekit has added the marks it derives from schemas
+        def pytest_collection_modifyitems(self, items: list[Any]) -> None:
+            for item in items:
+                for rule in {r for m in item.iter_markers("rule") for r in m.args}:
+                    cited.setdefault(rule, set()).add(item.path.name)
+
+    os.environ.pop("CHARGEBEE_API_KEY", None)
+    os.environ[ONLY_RULE], os.environ[SKIP_SLOW] = "", "1"
+    argv = [*_modules(()), "-p", "cbconform.plugin", "-p", "cbconform.mutants.select", "--collect-only",
+            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-q", "--assert=plain",
+            "--profile=ci", f"--rootdir={paths.suites_dir()}"]  # fmt: skip
+    if pytest.main(argv, plugins=[Cited()]) != pytest.ExitCode.OK:
+        raise RuntimeError("the suites could not be collected")
+    return {"cited": {rule: sorted(names) for rule, names in cited.items()}}
+
+
+def _modules(files: tuple[str, ...]) -> list[str]:
+    return [str(paths.suites_dir() / name) for name in files] or [str(paths.suites_dir())]
 
 
 class _Results:
