@@ -162,9 +162,9 @@ class Api:
         try:
             response, truncated = self._transmit(request, (self.target.api_key, ""))
         except httpx.TransportError:  # a target that does not answer there offers no control plane
-            return None
-        finally:
             self.recorder.requests += 1
+            return None
+        self.recorder.requests += 1  # not for a request the budget refused: it was never sent
         if truncated:
             return None
         if response.status_code != 200:
