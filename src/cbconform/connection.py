@@ -38,7 +38,7 @@ class Admin:
         story.clock_moved(self.api.recorder, {"advance": seconds})
 
     def rate_limit(self, per_minute: int | None) -> None:
-        answer = self.api.admin("POST", "/rate-limit", {"per_minute": per_minute})
+        answer = self.api.admin("POST", "/rate-limit", {"per_minute": per_minute}, restore=per_minute is None)
         story.admin_used(
             self.api.recorder, "rate-limit", "POST", "/rate-limit", {"per_minute": per_minute}, answer
         )

@@ -169,7 +169,7 @@ class Mannered(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         for attempt in range(self.RETRIES_ON_429 + 1):
-            self._wait_turn()
+            self._wait_turn(bool(request.extensions.get("restore")))
             response = self._inner.handle_request(request)
             if (
                 response.status_code != 429
@@ -181,12 +181,13 @@ class Mannered(httpx.BaseTransport):
             time.sleep(_retry_after(response))
         return response
 
-    def _wait_turn(self) -> None:
+    def _wait_turn(self, restore: bool = False) -> None:
+        """A restoring request (a test putting back the target's rate limit) is sent whatever is spent."""
         with self._lock:
-            if self._max is not None and self.sent >= self._max:
+            if self._max is not None and self.sent >= self._max and not restore:
                 raise BudgetExhausted(f"the request budget (--max-requests {self._max}) is spent")
             left = self.remaining()
-            if left is not None and left <= 0:
+            if left is not None and left <= 0 and not restore:
                 raise RunStopped(f"the run deadline ({self._run_deadline_s:g} s) has passed")
             self.sent += 1
             delay = self._next_at - time.monotonic()

@@ -122,3 +122,13 @@ def test_a_failure_on_a_shared_fulfillment_replays_with_the_exchanges_that_made_
         )  # fmt: skip
         lines = [line for line in replay.stdout.splitlines() if "RET-STATUS-200" in line]
         assert lines and all(verdict in line for line in lines), replay.stdout[-3000:]
+
+
+def test_a_spent_budget_still_puts_back_the_rate_limit_it_set(cbconform_run, served_admin, tmp_path):
+    """The budget runs out inside the rate-limit test: its teardown still lifts the limit, so the
+    target is usable afterwards (a restoring admin request is sent whatever is spent)."""
+    target = ("--target", served_admin)
+    first = cbconform_run(*target, "--max-requests", "5", "--report-dir", str(tmp_path / "a"), "--", "-k", "rate")
+    assert first.returncode == 4, first.stdout[-2000:]
+    second = cbconform_run(*target, "--report-dir", str(tmp_path / "b"), "--", "-k", "retrieve")
+    assert second.returncode in (0, 4) and _results(tmp_path / "b")["run"]["fatal"] is None, second.stdout
