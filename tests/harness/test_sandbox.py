@@ -128,7 +128,8 @@ def test_a_spent_budget_still_puts_back_the_rate_limit_it_set(cbconform_run, ser
     """The budget runs out inside the rate-limit test: its teardown still lifts the limit, so the
     target is usable afterwards (a restoring admin request is sent whatever is spent)."""
     target = ("--target", served_admin)
-    first = cbconform_run(*target, "--max-requests", "5", "--report-dir", str(tmp_path / "a"), "--", "-k", "rate")
+    limited = ("--max-requests", "5", "--", "-k", "rate_limit")
+    first = cbconform_run(*target, "--report-dir", str(tmp_path / "a"), *limited)
     assert first.returncode == 4, first.stdout[-2000:]
     second = cbconform_run(*target, "--report-dir", str(tmp_path / "b"), "--", "-k", "retrieve")
     assert second.returncode in (0, 4) and _results(tmp_path / "b")["run"]["fatal"] is None, second.stdout
