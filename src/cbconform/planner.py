@@ -131,8 +131,7 @@ def by_gain(rows: list[dict], contracts: Any) -> list[dict]:
     rules not yet examined per request goes next (greedy set cover, ties in collection order); the
     connection stays first, and the tests that add no rule follow in their order."""
     first, rest = rows[:1], list(rows[1:])
-    gating = {id(r): {x for x in r["examined"] if x in contracts.rules and contracts.rules[x].gates(False)}
-              for r in rest}  # fmt: skip
+    gating = {id(r): _gating(r["examined"], contracts) for r in rest}
     covered: set[str] = set()
     ordered = []
     while rest:
@@ -208,12 +207,7 @@ def plan_lines(rows: list[dict], budget: int | None, contracts: Any, seconds: fl
 
 def _once(ordered: list[dict], contracts: Any) -> int:
     """How many requests, in this order, until every gating rule the rows examine has been examined."""
-    gating = {
-        r
-        for row in ordered
-        for r in row["examined"]
-        if r in contracts.rules and contracts.rules[r].gates(False)
-    }
+    gating = _gating((r for row in ordered for r in row["examined"]), contracts)
     spent, seen = 0, set()
     for row in ordered:
         if seen >= gating:
@@ -232,7 +226,7 @@ def _cut(rows: list[dict], budget: int, contracts: Any) -> str:
         elif first_cut is None:
             first_cut = row["test"]
     planned = {rule for row in rows for rule in row["examined"]}
-    lost = sorted(r for r in planned - reached if r in contracts.rules and contracts.rules[r].gates(False))
+    lost = sorted(_gating(planned - reached, contracts))
     shown = ", ".join(lost[:20]) + (f" and {len(lost) - 20} more" if len(lost) > 20 else "")
     return (
         f"  --max-requests {budget} is below the plan: the tests that examine the most rules per request go"
@@ -294,3 +288,8 @@ def judge_together(expect: Any, coverage: Any, operation: str, case: Together, e
     named = body.get("param") if isinstance(body, dict) and exchange.status == 400 else None
     blamed = [c.rule for c in case.cases if c.param == named]
     expect.accepted(exchange, *(blamed or sorted({c.rule for c in case.cases})))
+
+
+def _gating(rules: Iterable[str], contracts: Any) -> set[str]:
+    """The rules among these that gate a default run (documented MUST rules)."""
+    return {r for r in rules if r in contracts.rules and contracts.rules[r].gates(False)}

@@ -183,6 +183,16 @@ def same_answer(response: httpx.Response, before: set[int], expect: dict[str, An
     )
 
 
+def reads(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A story's admin-plane reads (event-log GETs), in order."""
+    return [s for s in steps if s.get("admin", {}).get("method") == "GET"]
+
+
+def story_times(steps: list[dict[str, Any]]) -> set[int]:
+    """Every timestamp the story's answers returned."""
+    return {t for s in steps for t in s.get("times", ())}
+
+
 def marked(headers: Any) -> list[str]:
     """The chargebee-* and Retry-After response headers present (their values may differ between runs)."""
     names = (k.lower() for k in dict(headers or {}))

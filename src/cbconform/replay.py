@@ -279,11 +279,11 @@ def judge(contracts, failure: dict[str, Any], played: Played, steps: list[dict])
 def judge_read(failure: dict[str, Any], steps: list[dict], player: playback.Player) -> tuple[str, bool]:
     """A rule judged through the event log: whether the story's last read of it gives the recorded
     answer again, ids and timestamps aside."""
-    reads = [s for s in steps if s.get("admin", {}).get("method") == "GET"]
+    reads = playback.reads(steps)
     if not reads:
         return "CANNOT REPLAY (the story records no event-log read to check)", True
-    times = {t for s in steps for t in s.get("times", ())}
-    if playback.normalize(player.read, player.seen) == playback.normalize(reads[-1].get("answer"), times):
+    recorded = playback.normalize(reads[-1].get("answer"), playback.story_times(steps))
+    if playback.normalize(player.read, player.seen) == recorded:
         return f"STILL FAILING: {failure.get('received')} (the same event log again)", True
     return "FIXED", False
 

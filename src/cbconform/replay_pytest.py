@@ -149,11 +149,11 @@ def _entry(failure: dict[str, Any], contracts) -> dict[str, Any]:
 
 def expectation(failure: dict[str, Any], steps: list[dict[str, Any]], contracts=None) -> dict[str, Any]:
     check, documented = failure.get("check"), failure.get("documented") or ""
-    reads = [s for s in steps if s.get("admin", {}).get("method") == "GET"]
+    reads = playback.reads(steps)
     if contracts is not None and needs(contracts, failure) == "event-log" and reads:
         return {
             "read": reads[-1].get("answer"),
-            "times": sorted({t for s in steps for t in s.get("times", ())}),
+            "times": sorted(playback.story_times(steps)),
         }
     if check == "accepted":
         return {"statuses": list(range(200, 300))}

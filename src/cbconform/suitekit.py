@@ -221,6 +221,9 @@ def offer(request, api, target, expect) -> dict[str, Any]:
     return _offer(api, target, expect)
 
 
+SHARED = pytest.StashKey[dict]()
+
+
 def _shared(request: pytest.FixtureRequest, name: str, make: Callable[[], Any]) -> Any:
     """Made once per run; a later test that reuses it carries the exchanges that made it in its story,
     so its failures replay on a fresh target."""
@@ -235,9 +238,6 @@ def _shared(request: pytest.FixtureRequest, name: str, make: Callable[[], Any]) 
     if hasattr(log, "depends_on"):
         log.depends_on(made)
     return value
-
-
-SHARED = pytest.StashKey[dict]()
 
 
 def forget(request: pytest.FixtureRequest, processing_type: str) -> None:

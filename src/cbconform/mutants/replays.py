@@ -5,12 +5,7 @@ the reference server served on loopback with that fault (expected: STILL FAILING
 
 from __future__ import annotations
 
-import contextlib
 import queue
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 from cbconform.mutants import workers
@@ -74,7 +69,7 @@ def replayed(results: dict[str, Any], rule: str) -> dict[str, Any]:
     loaded = contracts.load(readings)
     verdicts: dict[str, list[str]] = {}
     for side, fault_set in (("faulty", faulted), ("clean", frozenset())):
-        with served(readings, fault_set) as url:
+        with workers.served(readings, fault_set) as url:
             replayer = replay.Replayer(results, loaded, {"grow": url, "core": url}, workers.KEY)
             verdicts[side] = [replayer.verdict(f)[0].split(" ", 2)[2] for f in failures]
     return {"failures": len(failures)} | verdicts
@@ -84,29 +79,3 @@ def summary(verdicts: list[str], wanted: str) -> tuple[bool, str]:
     """Whether every verdict is the wanted one, and the line to show (the first unwanted one, if any)."""
     wrong = [v for v in verdicts if not v.startswith(wanted)]
     return (bool(verdicts) and not wrong), (wrong[0] if wrong else verdicts[0] if verdicts else "no failure")
-
-
-@contextlib.contextmanager
-def served(readings: dict[str, str], faults: frozenset[str]) -> Iterator[str]:
-    """The reference server with the admin API on a loopback port, for the block's duration."""
-    import uvicorn
-
-    from cbconform.server.app import create_app
-    from cbconform.server.config import ServerConfig
-
-    config = ServerConfig(api_key=workers.KEY, admin=True, readings=dict(readings), faults=faults)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="critical"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the reference server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/api/v2"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)

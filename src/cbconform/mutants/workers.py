@@ -21,6 +21,7 @@ import threading
 import time
 import warnings
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -228,22 +229,41 @@ def _spec() -> str:
 
 
 def _serve(fault: str | None, admin: bool = False) -> str:
+    """The faulty server for the rest of this child's life (the child exits after its task)."""
+    return _start(frozenset([fault] if fault else []), {}, admin)[0]
+
+
+@contextlib.contextmanager
+def served(readings: dict[str, str], faults: frozenset[str]) -> Iterator[str]:
+    """The reference server with the admin API on a loopback port, for the block's duration."""
+    url, server, thread = _start(faults, readings, admin=True)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def _start(
+    faults: frozenset[str], readings: dict[str, str], admin: bool
+) -> tuple[str, Any, threading.Thread]:
     import uvicorn
 
     from cbconform.server.app import create_app
     from cbconform.server.config import ServerConfig
 
-    app = create_app(ServerConfig(api_key=KEY, admin=admin, faults=frozenset([fault] if fault else [])))
+    config = ServerConfig(api_key=KEY, admin=admin, readings=dict(readings), faults=faults)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="critical"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the reference server with fault {fault} did not start")
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the reference server with faults {sorted(faults)} did not start")
         time.sleep(0.01)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}/api/v2"
+    return f"http://127.0.0.1:{sock.getsockname()[1]}/api/v2", server, thread
 
 
 def junit_failures(path: Path) -> set[str]:

@@ -139,14 +139,15 @@ def _check_shape(value: Any, surrogates_possible: bool) -> None:
             todo += [(child, f"{param}[{i}]", depth + 1) for i, child in enumerate(item)]
         elif isinstance(item, dict):
             for key, child in item.items():
-                if surrogates_possible and not _unicode(key):
+                if surrogates_possible and not is_unicode(key):
                     raise invalid("A parameter name holds a lone surrogate.", code="invalid_request")
                 todo.append((child, f"{param}[{key}]" if param else key, depth + 1))
-        elif surrogates_possible and isinstance(item, str) and not _unicode(item):
+        elif surrogates_possible and isinstance(item, str) and not is_unicode(item):
             raise invalid(f"{param or 'body'}: holds a lone surrogate, which is not Unicode.", param or None)
 
 
-def _unicode(text: str) -> bool:
+def is_unicode(text: str) -> bool:
+    """False for a str holding a lone surrogate, which no UTF-8 can carry."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

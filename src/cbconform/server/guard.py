@@ -7,6 +7,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cbconform.server.encoding import is_unicode
 from cbconform.server.errors import error_body
 from cbconform.server.jsonio import JSONAnswer
 
@@ -29,7 +30,7 @@ class RequestGuard:
 def _not_unicode(scope: Scope) -> str | None:
     raw_path = (scope.get("raw_path") or b"").split(b"?", 1)[0]
     query = scope.get("query_string") or b""
-    if not _utf8(raw_path) or (not scope["path"].isascii() and not _encodable(scope["path"])):
+    if not _utf8(raw_path) or (not scope["path"].isascii() and not is_unicode(scope["path"])):
         return "path"
     return None if _utf8(query) else "query"
 
@@ -40,13 +41,5 @@ def _utf8(raw: bytes) -> bool:
     try:
         unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
         return False
     return True
