@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from cbconform.report.html import TEMPLATES as REPORT_TEMPLATES
+from cbconform.report.html import bytecode_cache
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -28,6 +29,7 @@ def write_all(model: dict[str, Any], report_dir: Path) -> list[Path]:
 def render(model: dict[str, Any]) -> str:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(REPORT_TEMPLATES)]),
+        bytecode_cache=bytecode_cache(),
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -72,7 +72,9 @@ def lines(matrix: dict[str, Any], out: Path) -> list[str]:
 def render(matrix: dict[str, Any]) -> str:
     import jinja2
 
-    from cbconform.report.html import TEMPLATES
+    from cbconform.report.html import TEMPLATES, bytecode_cache
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True)
+    loader = jinja2.FileSystemLoader(TEMPLATES)
+    cache = bytecode_cache()
+    env = jinja2.Environment(loader=loader, bytecode_cache=cache, autoescape=True, trim_blocks=True)
     return env.get_template("mutants.html.j2").render(m=matrix)
