@@ -119,19 +119,19 @@ def announce(session: pytest.Session) -> None:
         return
     budget = cb.target.max_requests
     if budget is not None and budget < sum(r["requests"] for r in rows):
-        rows = by_gain(rows, cb.contracts)
+        rows = by_gain(rows, cb.contracts, cb.strict)
         rank = {row["test"]: n for n, row in enumerate(rows)}
         session.items.sort(key=lambda item: rank.get(item.nodeid, len(rank)))
-    for line in plan_lines(rows, budget, cb.contracts, time.monotonic() - started):
+    for line in plan_lines(rows, budget, cb.contracts, time.monotonic() - started, cb.strict):
         tell_user(line)
 
 
-def by_gain(rows: list[dict], contracts: Any) -> list[dict]:
+def by_gain(rows: list[dict], contracts: Any, strict: bool = False) -> list[dict]:
     """For a budget below the plan, the order that spends it best: the test examining the most gating
     rules not yet examined per request goes next (greedy set cover, ties in collection order); the
     connection stays first, and the tests that add no rule follow in their order."""
     first, rest = rows[:1], list(rows[1:])
-    gating = {id(r): _gating(r["examined"], contracts) for r in rest}
+    gating = {id(r): _gating(r["examined"], contracts, strict) for r in rest}
     covered: set[str] = set()
     ordered = []
     while rest:
@@ -181,7 +181,9 @@ def _target_variable(name: str) -> bool:
     return name in named
 
 
-def plan_lines(rows: list[dict], budget: int | None, contracts: Any, seconds: float) -> list[str]:
+def plan_lines(
+    rows: list[dict], budget: int | None, contracts: Any, seconds: float, strict: bool = False
+) -> list[str]:
     requests, writes = sum(r["requests"] for r in rows), sum(r["writes"] for r in rows)
     orders = sum(r["orders"] for r in rows)
     lines = [
@@ -195,19 +197,20 @@ def plan_lines(rows: list[dict], budget: int | None, contracts: Any, seconds: fl
         per_suite[row["suite"]][1] += row["writes"]
     lines += [f"  {suite}: {n} requests, {w} writes" for suite, (n, w) in per_suite.items()]
     if budget is not None and budget < requests:
-        lines.append(_cut(rows, budget, contracts))
+        lines.append(_cut(rows, budget, contracts, strict))
     else:
+        once = _once(by_gain(rows, contracts, strict), contracts, strict)
         lines.append(
-            f"  every gating rule the plan examines is examined once within --max-requests"
-            f" {_once(by_gain(rows, contracts), contracts)}, the tests examining the most rules per request"
-            " first; the rest of the plan examines them again, on other cases"
+            f"  every gating rule the plan examines is examined once within --max-requests {once}, the tests"
+            " examining the most rules per request first; the rest of the plan examines them again, on other"
+            " cases"
         )
     return lines
 
 
-def _once(ordered: list[dict], contracts: Any) -> int:
+def _once(ordered: list[dict], contracts: Any, strict: bool) -> int:
     """How many requests, in this order, until every gating rule the rows examine has been examined."""
-    gating = _gating((r for row in ordered for r in row["examined"]), contracts)
+    gating = _gating((r for row in ordered for r in row["examined"]), contracts, strict)
     spent, seen = 0, set()
     for row in ordered:
         if seen >= gating:
@@ -217,7 +220,7 @@ def _once(ordered: list[dict], contracts: Any) -> int:
     return spent
 
 
-def _cut(rows: list[dict], budget: int, contracts: Any) -> str:
+def _cut(rows: list[dict], budget: int, contracts: Any, strict: bool) -> str:
     spent, reached, first_cut = 0, set(), None
     for row in rows:
         spent += row["requests"]
@@ -226,7 +229,7 @@ def _cut(rows: list[dict], budget: int, contracts: Any) -> str:
         elif first_cut is None:
             first_cut = row["test"]
     planned = {rule for row in rows for rule in row["examined"]}
-    lost = sorted(_gating(planned - reached, contracts))
+    lost = sorted(_gating(planned - reached, contracts, strict))
     shown = ", ".join(lost[:20]) + (f" and {len(lost) - 20} more" if len(lost) > 20 else "")
     return (
         f"  --max-requests {budget} is below the plan: the tests that examine the most rules per request go"
@@ -290,6 +293,6 @@ def judge_together(expect: Any, coverage: Any, operation: str, case: Together, e
     expect.accepted(exchange, *(blamed or sorted({c.rule for c in case.cases})))
 
 
-def _gating(rules: Iterable[str], contracts: Any) -> set[str]:
-    """The rules among these that gate a default run (documented MUST rules)."""
-    return {r for r in rules if r in contracts.rules and contracts.rules[r].gates(False)}
+def _gating(rules: Iterable[str], contracts: Any, strict: bool) -> set[str]:
+    """The rules among these that gate the run (documented MUST rules; inferred ones too, --strict)."""
+    return {r for r in rules if r in contracts.rules and contracts.rules[r].gates(strict)}

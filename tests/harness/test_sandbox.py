@@ -133,3 +133,18 @@ def test_a_spent_budget_still_puts_back_the_rate_limit_it_set(cbconform_run, ser
     assert first.returncode == 4, first.stdout[-2000:]
     second = cbconform_run(*target, "--report-dir", str(tmp_path / "b"), "--", "-k", "retrieve")
     assert second.returncode in (0, 4) and _results(tmp_path / "b")["run"]["fatal"] is None, second.stdout
+
+
+def test_under_strict_the_plan_counts_inferred_rules_as_gating():
+    from cbconform import contracts as contracts_module
+
+    c = contracts_module.load()
+    inferred = next(r for r, rule in c.rules.items() if rule.level == "MUST" and rule.evidence == "inferred")
+    documented = next(r for r, rule in c.rules.items() if rule.gates(False))
+    rows = [
+        {"test": "connect", "suite": "s", "requests": 1, "writes": 0, "orders": 0, "examined": []},
+        {"test": "a", "suite": "s", "requests": 1, "writes": 0, "orders": 0, "examined": [documented]},
+        {"test": "b", "suite": "s", "requests": 1, "writes": 0, "orders": 0, "examined": [inferred]},
+    ]
+    assert "2 gating rules will not be examined" in planner.plan_lines(rows, 1, c, 0.1, strict=True)[-1]
+    assert "1 gating rules will not be examined" in planner.plan_lines(rows, 1, c, 0.1)[-1]
