@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import threading
@@ -20,6 +19,7 @@ from cbconform.session import Session, SessionError
 
 KEY = pytest.StashKey[Session]()
 RESULTS = pytest.StashKey[dict]()
+SHIPPED = pytest.StashKey[dict]()  # set by cbconform.sibling: the run ships its evidence there
 SUITES = paths.suites_dir().resolve()
 WORKER_INPUT, WORKER_OUTPUT = "cbconform_settings", "cbconform_evidence"
 LOCK_INPUT = "cbconform_lock"
@@ -46,8 +46,8 @@ def pytest_configure(config: pytest.Config) -> None:
         values, given = _resolved(config)
         profiles.register()
         profiles.load(values["profile"])
-        if not profiles.PROFILES[values["profile"]]["derandomize"] and config.option.hypothesis_seed is None:
-            config.option.hypothesis_seed = str(random.SystemRandom().randrange(1 << 32))
+        if config.option.hypothesis_seed is None:
+            config.option.hypothesis_seed = profiles.drawn_seed(values["profile"])
         config.stash[KEY] = Session(values, given, config.option.hypothesis_seed)
     except (SessionError, settings.SettingsError) as error:
         raise pytest.UsageError(str(error)) from None
@@ -180,6 +180,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     cb = node.config.stash[KEY]
+    cb.evidence.processes = 0  # the controller runs no test; each worker's part counts itself
     public = [{k: v for k, v in d.items() if k != "api_key"} for d in (cb.values, cb.given)]
     node.workerinput[WORKER_INPUT] = json.dumps(public, default=list)
     if not cb.target.embedded:
@@ -219,18 +220,19 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cb = session.config.stash.get(KEY, None)
-    if cb is None or not (cb.collected or cb.evidence.tests or cb.evidence.stop_reason):
+    ships = _ships(session.config)
+    if cb is None or not (ships or cb.collected or cb.evidence.tests or cb.evidence.stop_reason):
         return
     previous = _ignore_signals()
     try:
         if session.shouldfail or session.shouldstop:
             cb.stop(f"pytest stopped early ({session.shouldfail or session.shouldstop})")
-        missing = cb.collected - set(cb.evidence.tests)
-        if missing and not hasattr(session.config, "workerinput"):
-            cb.stop(cb.evidence.stop_reason or f"{len(missing)} selected tests did not run")
-        if hasattr(session.config, "workerinput"):
-            session.config.workeroutput[WORKER_OUTPUT] = json.dumps(cb.collect_evidence().export())
+        if ships:  # a part of the run: the process that gathers the parts judges what did not run
+            _ship(session.config, json.dumps(cb.collect_evidence().export()))
             return
+        missing = cb.collected - set(cb.evidence.tests)
+        if missing:
+            cb.stop(cb.evidence.stop_reason or f"{len(missing)} selected tests did not run")
         results = cb.results(exitstatus)
         report_dir = cb.values.get("report_dir")
         if report_dir:
@@ -242,6 +244,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.config.stash[RESULTS] = results
     finally:
         _restore_signals(previous)
+
+
+def _ships(config: pytest.Config) -> bool:
+    """An xdist worker, or cbconform.sibling's forked process: its evidence goes to another process."""
+    return hasattr(config, "workerinput") or SHIPPED in config.stash
+
+
+def _ship(config: pytest.Config, evidence: str) -> None:
+    if hasattr(config, "workerinput"):
+        config.workeroutput[WORKER_OUTPUT] = evidence
+    else:
+        config.stash[SHIPPED]["evidence"] = evidence
 
 
 def _ignore_signals() -> dict[int, Any]:

@@ -3,6 +3,8 @@ the run prints, so any run can be repeated with --hypothesis-seed."""
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import HealthCheck, settings
 
 PROFILES = {
@@ -32,3 +34,8 @@ def register() -> None:
 
 def load(name: str) -> None:
     settings.load_profile(f"cbconform-{name}")
+
+
+def drawn_seed(name: str) -> str | None:
+    """The seed a run of profile `name` draws when none is given (None: the profile is derandomized)."""
+    return None if PROFILES[name]["derandomize"] else str(random.SystemRandom().randrange(1 << 32))

@@ -46,6 +46,7 @@ class Evidence:
     stop_reason: str | None = None
     features: set[str] = field(default_factory=set)  # what the connected target offered, when known
     feature_source: str | None = None
+    processes: int = 1  # that ran tests: xdist's workers, or this one and cbconform.sibling's
 
     def export(self) -> dict[str, Any]:
         return {
@@ -59,6 +60,7 @@ class Evidence:
             "stop_reason": self.stop_reason,
             "features": sorted(self.features),
             "feature_source": self.feature_source,
+            "processes": self.processes,
         }
 
     def merge(self, part: dict[str, Any]) -> None:
@@ -82,6 +84,7 @@ class Evidence:
         self.stop_reason = self.stop_reason or part["stop_reason"]
         self.features |= set(part.get("features", ()))
         self.feature_source = self.feature_source or part.get("feature_source")
+        self.processes += part.get("processes", 1)
 
 
 def _renumbered(reproduce: dict[str, Any] | None, new: str) -> dict[str, Any] | None:

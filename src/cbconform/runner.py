@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from cbconform import paths, redact, settings
+from cbconform import paths, profiles, redact, settings, sibling
 from cbconform.plugin import Resolved
 from cbconform.report import HTML, JUNIT, RESULTS, load, write_all
 from cbconform.report.terminal import Progress, summary
@@ -36,7 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     settings.add_argparse(parser)
     run = parser.add_argument_group("run")
     run.add_argument(
-        "--workers", type=int, metavar="N", help="spread the tests over N processes (pytest-xdist)"
+        "--workers",
+        type=int,
+        metavar="N",
+        help="spread the tests over N processes with pytest-xdist; 1 keeps the run in one process "
+        "(without it, an embedded run forks one sibling for the schemathesis module: cbconform.sibling)",
     )
     run.add_argument(
         "--progress",
@@ -54,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         values = settings.layered(given)
         values["report_dir"] = values["report_dir"] or DEFAULT_REPORT_DIR
-        Session(values, given, None)  # every setting checked once, before pytest starts
+        checked = Session(values, given, None)  # every setting checked once, before pytest starts
     except (settings.SettingsError, SessionError) as error:
         print(f"cbconform: {error}", file=sys.stderr)
         return HARNESS
@@ -64,13 +68,26 @@ def main(args: argparse.Namespace) -> int:
     out = redact.RedactingStream(sys.stdout)
     mode = args.progress if args.progress != "auto" else ("bar" if sys.stdout.isatty() else "quiet")
     progress = Progress(out, mode)
+    split = sibling.applies(checked, args.workers, args.pytest_args)
     with redact.redacted_streams(), _key_in_env(values.get("api_key")), _sigterm_interrupts():
+        twin = None
         try:
             plugins = [progress, Resolved(values, given), CollectUnswept()]
+            argv = pytest_argv(args)
+            if split:
+                seed = profiles.drawn_seed(values["profile"])  # one seed for both processes
+                argv += [f"--hypothesis-seed={seed}"] if seed else []
+                twin = sibling.Sibling(_sibling_job(args, values, given, out, mode, argv[1:]))
+                plugins.append(twin)
+                argv += sibling.ignored()
             with CollectUnswept.paused():
-                pytest_code = pytest.main(pytest_argv(args), plugins=plugins)
+                pytest_code = pytest.main(argv, plugins=plugins)
         except KeyboardInterrupt:
             pytest_code = pytest.ExitCode.INTERRUPTED
+        finally:
+            if twin is not None:
+                twin.close()
+                _sibling_progress(progress, twin.payload or {})
         results = _load(report_dir / RESULTS)
         if results is None and pytest_code == pytest.ExitCode.INTERRUPTED:
             results = _stopped_before_results(values, given, report_dir)
@@ -82,6 +99,29 @@ def main(args: argparse.Namespace) -> int:
         usage = pytest_code == pytest.ExitCode.USAGE_ERROR
         _report(out, results, code, progress, str(report_dir), leaked, usage)
     return HARNESS if leaked else code
+
+
+def _sibling_job(args, values, given, out, mode: str, options: list[str]):
+    """What the forked sibling runs: pytest on its modules, quiet unless each test gets a line."""
+
+    def job() -> dict[str, Any]:
+        ships = sibling.Ships()
+        progress = Progress(out, mode if mode == "lines" else "quiet")
+        plugins = [progress, Resolved(values, given), CollectUnswept(), ships]
+        with CollectUnswept.paused():
+            code = pytest.main(sibling.sibling_paths() + options, plugins=plugins)
+        return ships.payload() | {
+            "exit": int(code),
+            "collect_errors": progress.collect_errors,
+            "internal_error": progress.internal_error,
+        }
+
+    return job
+
+
+def _sibling_progress(progress: Progress, payload: dict[str, Any]) -> None:
+    progress.collect_errors += payload.get("collect_errors", [])
+    progress.internal_error = progress.internal_error or bool(payload.get("internal_error"))
 
 
 def _stopped_before_results(values: dict[str, Any], given: dict[str, Any], report_dir: Path) -> dict | None:
@@ -138,7 +178,7 @@ def pytest_argv(args: argparse.Namespace) -> list[str]:
     ends without that plugin's repeated full garbage collections (Python still prints what it caught)."""
     argv = [str(paths.suites_dir()), "-p", "cbconform.plugin", "-p", "no:cacheprovider", "--assert=plain"]
     argv += ["-p", "no:unraisableexception"]
-    if args.workers:
+    if args.workers and args.workers > 1:
         argv += ["-n", str(args.workers)]
     return argv + list(args.pytest_args)
 

@@ -105,7 +105,8 @@ class Session:
             self.evidence.feature_source = self.admin.source
         self.evidence.merge(
             {"tests": [], "failures": [], "errors": [], "exercised": {}, "requests": r.requests,
-             "enum_values": r.enum_values, "boundary_lengths": r.boundary_lengths, "stop_reason": None}
+             "enum_values": r.enum_values, "boundary_lengths": r.boundary_lengths, "stop_reason": None,
+             "processes": 0}
         )  # fmt: skip
         r.requests, r.enum_values, r.boundary_lengths = 0, defaultdict(Counter), {}
         return self.evidence
@@ -137,6 +138,7 @@ class Session:
             "profile": self.profile,
             "seed": int(self.seed) if self.seed is not None else None,
             "requests": self.evidence.requests,
+            "processes": self.evidence.processes,
             "command": _command(sys.argv),
             "exit_code": int(exitstatus),
             "fatal": self.fatal,

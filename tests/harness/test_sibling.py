@@ -1,0 +1,107 @@
+"""An embedded run forks one sibling for the schemathesis module (cbconform.sibling): its outcomes,
+counts, failures and verdict are those of the same run in one process, and a sibling that ends without
+its results leaves the run incomplete, never passing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from cbconform import plugin, sibling
+from cbconform.results import Evidence
+
+
+def _results(cbconform_run, report_dir: Path, *args: str) -> dict:
+    proc = cbconform_run("--report-dir", str(report_dir), *args, timeout=600)
+    assert proc.returncode in (0, 1), proc.stdout[-4000:]
+    return json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+
+
+def _outcomes(results: dict) -> dict:
+    return {
+        "rules": {r["id"]: r["outcome"] for r in results["rules"]},
+        "summary": {k: results["summary"][k] for k in ("verdict", "rules", "tests")},
+        "tests": sorted((t["nodeid"], t["outcome"]) for t in results["tests"]),
+        "failed rules": sorted({f["rule_id"] for f in results["failures"]}),
+    }
+
+
+@pytest.mark.parametrize("fault", [None, "errors-as-html"])
+def test_an_embedded_run_in_two_processes_judges_as_one_process_does(cbconform_run, tmp_path, fault):
+    extra = ["--fault", fault] if fault else []
+    split = _results(cbconform_run, tmp_path / "split", *extra)
+    alone = _results(cbconform_run, tmp_path / "alone", "--workers", "1", *extra)
+    assert (split["run"]["processes"], alone["run"]["processes"]) == (2, 1)
+    assert _outcomes(split) == _outcomes(alone)
+    assert split["run"]["complete"] is True
+    if fault:  # the schemathesis module, run by the sibling, reports its failures into the one model
+        assert any("test_schemathesis" in f["test"] for f in split["failures"])
+
+
+def _session() -> SimpleNamespace:
+    stopped: list[str] = []
+    cb = SimpleNamespace(collected=set(), evidence=Evidence(), stop=stopped.append, stopped=stopped)
+    config = SimpleNamespace(stash=pytest.Stash())
+    config.stash[plugin.KEY] = cb
+    return SimpleNamespace(config=config)
+
+
+def test_the_sibling_evidence_joins_this_run_before_it_is_judged() -> None:
+    part = Evidence(requests=7)
+    twin = sibling.Sibling(lambda: {"evidence": json.dumps(part.export()), "collected": ["suites/x.py::t"]})
+    session = _session()
+    twin.pytest_sessionfinish(session, 0)
+    cb = session.config.stash[plugin.KEY]
+    assert (cb.evidence.requests, cb.evidence.processes, cb.collected) == (7, 2, {"suites/x.py::t"})
+    assert cb.stopped == []
+
+
+@pytest.mark.parametrize(
+    ("job", "why"),
+    [
+        (lambda: os._exit(9), "exit 9"),
+        (lambda: os.kill(os.getpid(), signal.SIGKILL), "killed by SIGKILL"),
+        (lambda: 1 / 0, "exit 70"),
+        (lambda: {"evidence": None, "collected": []}, "none sent"),
+    ],
+    ids=["exits", "is killed", "raises", "sends nothing"],
+)
+def test_a_sibling_that_ends_without_its_results_leaves_the_run_incomplete(job, why) -> None:
+    twin = sibling.Sibling(job)
+    session = _session()
+    twin.pytest_sessionfinish(session, 0)
+    (reason,) = session.config.stash[plugin.KEY].stopped
+    assert "test_schemathesis.py ended without its results" in reason and why in reason
+
+
+def test_an_interrupted_run_stops_its_sibling_too() -> None:
+    ready, told = os.pipe()
+
+    def endless() -> dict:
+        os.write(told, b"!")
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            stopped = Evidence(stop_reason="interrupted (SIGINT)")
+            return {"evidence": json.dumps(stopped.export()), "collected": []}
+        return {}
+
+    twin = sibling.Sibling(endless)
+    os.read(ready, 1)
+    session = _session()
+    twin.pytest_sessionfinish(session, pytest.ExitCode.INTERRUPTED)
+    assert session.config.stash[plugin.KEY].evidence.stop_reason == "interrupted (SIGINT)"
+
+
+def test_a_stop_that_reaches_the_sibling_before_its_run_starts_leaves_the_run_incomplete() -> None:
+    twin = sibling.Sibling(lambda: signal.pause())
+    twin.interrupt()
+    session = _session()
+    twin.pytest_sessionfinish(session, pytest.ExitCode.INTERRUPTED)
+    (reason,) = session.config.stash[plugin.KEY].stopped
+    assert "ended without its results" in reason
