@@ -92,22 +92,28 @@ class Sibling:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.close(write)
         self._read = read
+        self._chunks: list[bytes] = []
         self.payload: dict[str, Any] | None = None
         self.failure: str | None = None
         self._done = False
 
     def wait(self) -> dict[str, Any] | None:
-        """The sibling's payload once it has ended, or None with `failure` saying why."""
+        """The sibling's payload once it has ended, or None with `failure` saying why. Ctrl-C or SIGTERM
+        while waiting is passed on to the sibling, which is still waited for: it sends what it saw."""
         if self._done:
             return self.payload
+        while True:
+            try:
+                while chunk := os.read(self._read, 1 << 16):
+                    self._chunks.append(chunk)
+                _, status = os.waitpid(self.pid, 0)
+                break
+            except KeyboardInterrupt:
+                self._signal()
+        os.close(self._read)
         self._done = True
-        chunks = []
-        with os.fdopen(self._read, "rb") as pipe:
-            while chunk := pipe.read(1 << 16):
-                chunks.append(chunk)
-        _, status = os.waitpid(self.pid, 0)
         try:
-            self.payload = json.loads(b"".join(chunks)) if chunks else None
+            self.payload = json.loads(b"".join(self._chunks)) if self._chunks else None
         except ValueError:
             self.payload = None
         if self.payload is None:
@@ -116,8 +122,11 @@ class Sibling:
 
     def interrupt(self) -> None:
         if not self._done:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGINT)
+            self._signal()
+
+    def _signal(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGINT)
 
     def close(self) -> None:
         """Never leaves the sibling behind, whatever stopped this process's run."""

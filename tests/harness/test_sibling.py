@@ -105,3 +105,28 @@ def test_a_stop_that_reaches_the_sibling_before_its_run_starts_leaves_the_run_in
     twin.pytest_sessionfinish(session, pytest.ExitCode.INTERRUPTED)
     (reason,) = session.config.stash[plugin.KEY].stopped
     assert "ended without its results" in reason
+
+
+def test_ctrl_c_while_waiting_is_passed_on_and_the_sibling_still_reports() -> None:
+    ready, told = os.pipe()
+
+    def endless() -> dict:
+        os.write(told, b"!")
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            return {"evidence": "stopped", "collected": []}
+        return {}
+
+    def ctrl_c(signum, frame):
+        raise KeyboardInterrupt
+
+    twin = sibling.Sibling(endless)
+    os.read(ready, 1)
+    previous = signal.signal(signal.SIGALRM, ctrl_c)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        assert twin.wait() == {"evidence": "stopped", "collected": []}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
