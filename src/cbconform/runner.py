@@ -102,11 +102,12 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _sibling_job(args, values, given, out, mode: str, options: list[str]):
-    """What the forked sibling runs: pytest on its modules, quiet unless each test gets a line."""
+    """What the forked sibling runs: pytest on its modules, showing a line per test where this process
+    does, and its failures beside this process's bar."""
 
     def job() -> dict[str, Any]:
         ships = sibling.Ships()
-        progress = Progress(out, mode if mode == "lines" else "quiet")
+        progress = Progress(out, {"lines": "lines", "bar": "failures"}.get(mode, "quiet"))
         plugins = [progress, Resolved(values, given), CollectUnswept(), ships]
         with CollectUnswept.paused():
             code = pytest.main(sibling.sibling_paths() + options, plugins=plugins)

@@ -230,3 +230,16 @@ def test_periodic_progress_ticks_while_a_test_runs():
     time.sleep(0.3)
     progress.pytest_sessionfinish()
     assert out.getvalue().count("progress: 0/3 tests") >= 2
+
+
+def test_the_sibling_beside_a_bar_prints_its_failures_and_no_bar():
+    out = io.StringIO()
+    progress = terminal.Progress(out, "failures")
+    progress.total, progress.cites, progress.pending = 2, {"t1": ["R-A"], "t2": ["R-A"]}, {"R-A": 2}
+    progress.broken = {"t2": [("R-A", "HTTP 500")]}
+    progress.pytest_runtest_logreport(_report("t1"))
+    assert out.getvalue() == ""
+    failed = SimpleNamespace(nodeid="t2", when="call", passed=False, skipped=False, failed=True)
+    progress.pytest_runtest_logreport(failed)
+    assert "FAIL  R-A" in out.getvalue() and "HTTP 500  (t2)" in out.getvalue()
+    assert "tests," not in out.getvalue()

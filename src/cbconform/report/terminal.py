@@ -123,6 +123,11 @@ class Progress:
             self._periodic()
         if self.mode in ("quiet", "periodic"):
             return
+        if self.mode == "failures":  # cbconform.sibling beside a bar: its failures, never a bar of its own
+            if outcome in ("fail", "error"):
+                self._line(outcome, report.nodeid)
+                self.out.flush()
+            return
         if self.mode == "lines":
             self.out.write(f"{ICONS[outcome]} {outcome.upper():<5} {report.nodeid}\n")
         elif outcome in ("fail", "error"):
