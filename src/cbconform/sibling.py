@@ -38,9 +38,17 @@ def applies(session: Any, workers: int | None, pytest_args: list[str]) -> bool:
         and not pytest_args
         and not session.values.get("max_requests")
         and hasattr(os, "fork")
-        and (os.cpu_count() or 1) >= 2
+        and _cores() >= 2
         and threading.active_count() == 1  # forking a process with threads copies their locks held
     )
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity, where the system says), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def sibling_paths() -> list[str]:
