@@ -1,5 +1,7 @@
-"""Hypothesis profiles: `ci` is derandomized and reproducible; `dev` and `thorough` draw from a seed
-the run prints, so any run can be repeated with --hypothesis-seed."""
+"""The run profiles, declared once: each profile's hypothesis settings and how many examples
+schemathesis generates per operation beside its coverage phase. `ci` is derandomized and reproducible;
+`dev` and `thorough` draw from a seed the run prints, so any run can be repeated with --hypothesis-seed.
+Their names are the choices of the `profile` setting (cbconform.settings, checked equal in tests)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,15 @@ import random
 from hypothesis import HealthCheck, settings
 
 PROFILES = {
-    "ci": {"max_examples": 8, "derandomize": True},
-    "dev": {"max_examples": 15, "derandomize": False},
-    "thorough": {"max_examples": 150, "derandomize": False},
-    # a remote target pays for each request: one example, a short state machine (cbconform.planner)
-    "sandbox": {"max_examples": 1, "derandomize": True, "stateful_step_count": 12},
+    "ci": {"hypothesis": {"max_examples": 8, "derandomize": True}, "schemathesis_examples": 6},
+    "dev": {"hypothesis": {"max_examples": 15, "derandomize": False}, "schemathesis_examples": 12},
+    "thorough": {"hypothesis": {"max_examples": 150, "derandomize": False}, "schemathesis_examples": 100},
+    # a remote target pays for each request: one example, a short state machine (cbconform.planner);
+    # schemathesis skips its coverage phase there (cbconform.schemathesis_support)
+    "sandbox": {
+        "hypothesis": {"max_examples": 1, "derandomize": True, "stateful_step_count": 12},
+        "schemathesis_examples": 1,
+    },
 }
 COMMON = {
     "deadline": None,
@@ -28,8 +34,8 @@ COMMON = {
 
 
 def register() -> None:
-    for name, values in PROFILES.items():
-        settings.register_profile(f"cbconform-{name}", **COMMON, **values)
+    for name, profile in PROFILES.items():
+        settings.register_profile(f"cbconform-{name}", **COMMON, **profile["hypothesis"])
 
 
 def load(name: str) -> None:
@@ -38,4 +44,10 @@ def load(name: str) -> None:
 
 def drawn_seed(name: str) -> str | None:
     """The seed a run of profile `name` draws when none is given (None: the profile is derandomized)."""
-    return None if PROFILES[name]["derandomize"] else str(random.SystemRandom().randrange(1 << 32))
+    if PROFILES[name]["hypothesis"]["derandomize"]:
+        return None
+    return str(random.SystemRandom().randrange(1 << 32))
+
+
+def schemathesis_examples(name: str) -> int:
+    return PROFILES[name]["schemathesis_examples"]

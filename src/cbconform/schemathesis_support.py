@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
 from cbconform import contracts as contracts_module
-from cbconform import openapi
+from cbconform import openapi, profiles
 from cbconform.api import QS
 from cbconform.checks.responses import conformance
 from cbconform.contracts import Contracts
@@ -58,15 +58,12 @@ def load(c: Contracts) -> Any:
     return schema
 
 
-EXAMPLES = {"ci": 6, "dev": 12, "thorough": 100, "sandbox": 1}
-
-
 def for_session(session: Any) -> Any:
     """The document of a run's contracts, generating as its profile says (derandomized without a seed)."""
     loaded = load(session.contracts)
     loaded.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-        max_examples=EXAMPLES[session.profile],
+        max_examples=profiles.schemathesis_examples(session.profile),
         deterministic=session.seed is None,
         allow_x00=False,
     )

@@ -54,3 +54,9 @@ def test_reproduction_argv_carries_readings_as_given() -> None:
     argv = settings.to_argv({"reading": ["AMB-A=x"], "fault": ["f"], "strict": True})
     assert argv == ["--reading=AMB-A=x", "--fault=f", "--strict-rules"]
     assert settings.to_argv({"reading": {"AMB-A": "x"}}) == ["--reading=AMB-A=x"]
+
+
+def test_the_profile_setting_offers_exactly_the_declared_profiles():
+    from cbconform import profiles
+
+    assert tuple(profiles.PROFILES) == settings.PROFILES
