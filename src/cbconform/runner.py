@@ -77,7 +77,7 @@ def main(args: argparse.Namespace) -> int:
             if split:
                 seed = profiles.drawn_seed(values["profile"])  # one seed for both processes
                 argv += [f"--hypothesis-seed={seed}"] if seed else []
-                twin = sibling.Sibling(_sibling_job(args, values, given, out, mode, argv[1:]))
+                twin = sibling.Sibling(_sibling_job(args, values, given, out, mode, argv[1:]), progress)
                 plugins.append(twin)
                 argv += sibling.ignored()
             with CollectUnswept.paused():

@@ -85,7 +85,7 @@ class Sibling:
     """The forked process, seen from this one; also a pytest plugin that merges its evidence into
     this run's before the run is judged (tryfirst, ahead of the cbconform plugin's sessionfinish)."""
 
-    def __init__(self, job: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, job: Callable[[], dict[str, Any]], progress: Any = None) -> None:
         read, write = os.pipe()
         # Ctrl-C or SIGTERM between the fork and the sibling's own handling would otherwise raise in
         # the sibling while it is still a copy of this caller: held until each side is ready.
@@ -100,6 +100,9 @@ class Sibling:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.close(write)
         self._read = read
+        self._progress = progress
+        if progress is not None:  # this process's progress lines say the rest is still running
+            progress.elsewhere = f"{', '.join(MODULES)} in a second process"
         self._chunks: list[bytes] = []
         self.payload: dict[str, Any] | None = None
         self.failure: str | None = None
@@ -120,6 +123,8 @@ class Sibling:
                 self._signal()
         os.close(self._read)
         self._done = True
+        if self._progress is not None:
+            self._progress.elsewhere = None
         try:
             self.payload = json.loads(b"".join(self._chunks)) if self._chunks else None
         except ValueError:

@@ -130,3 +130,15 @@ def test_ctrl_c_while_waiting_is_passed_on_and_the_sibling_still_reports() -> No
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_progress_says_the_sibling_is_still_running_until_it_has_reported() -> None:
+    import io
+
+    from cbconform.report.terminal import Progress
+
+    progress = Progress(io.StringIO(), "periodic", period=0)
+    twin = sibling.Sibling(lambda: {"evidence": None, "collected": []}, progress)
+    assert progress.status().endswith("; test_schemathesis.py in a second process")
+    twin.wait()
+    assert "second process" not in progress.status()

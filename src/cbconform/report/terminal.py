@@ -47,6 +47,7 @@ class Progress:
         self.total, self.done, self.counts = 0, 0, Counter()
         self.broken: dict[str, list[tuple[str, str]]] = {}
         self.rules_seen: set[str] = set()
+        self.elsewhere: str | None = None  # tests another process runs meanwhile (cbconform.sibling)
         self.exit: tuple[int | None, str] | None = None
         self.internal_error = False
         self.collect_errors: list[str] = []
@@ -152,9 +153,10 @@ class Progress:
         total = max(self.total, self.done, 1)
         decided = sum(1 for left in self.pending.values() if left <= 0)
         elapsed = time.monotonic() - self.started
+        meanwhile = f"; {self.elsewhere}" if self.elsewhere else ""
         return (
             f"{self.done}/{total} tests, {self._requests()} requests, "
-            f"{decided}/{len(self.pending)} rules decided, {elapsed:.0f} s"
+            f"{decided}/{len(self.pending)} rules decided, {elapsed:.0f} s{meanwhile}"
         )
 
     def _requests(self) -> int:
