@@ -212,3 +212,10 @@ def test_renderer_survives_missing_and_unknown_fields(sample):
 
 def test_failure_link_is_report_path_and_rule_id():
     assert failure_link("reports/report.html", "OF-STATUS-ENUM") == "reports/report.html#OF-STATUS-ENUM"
+
+
+def test_a_run_split_over_processes_says_so_in_its_details():
+    results = json.loads((SAMPLES / "clean.json").read_text(encoding="utf-8"))
+    assert "tests run by" not in html.render(results)
+    results["run"]["processes"] = 2
+    assert "requests sent · tests run by 2 processes" in html.render(results)
