@@ -75,8 +75,8 @@ def main(args: argparse.Namespace) -> int:
             plugins = [progress, Resolved(values, given), CollectUnswept()]
             argv = pytest_argv(args)
             if split:
-                seed = profiles.drawn_seed(values["profile"])  # one seed for both processes
-                argv += [f"--hypothesis-seed={seed}"] if seed else []
+                seed = None if sibling.seeded(args.pytest_args) else profiles.drawn_seed(values["profile"])
+                argv += [f"--hypothesis-seed={seed}"] if seed else []  # one seed for both processes
                 twin = sibling.Sibling(_sibling_job(args, values, given, out, mode, argv[1:]), progress)
                 plugins.append(twin)
                 argv += sibling.ignored()

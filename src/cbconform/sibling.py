@@ -8,9 +8,10 @@ Why not pytest-xdist here: its workers are fresh interpreters that each import a
 module, which on two cores costs more than it saves (docs/GATE.md has the figures). `--workers N`
 still hands the run to xdist; `--workers 1` keeps an embedded run in one process.
 
-The split applies only where it cannot change what the run means: the embedded target, no test
-selection, no request budget (each process would count its own; the run deadline is the same clock
-for both, started together), and a machine with a second core and `os.fork`."""
+The split applies only where it cannot change what the run means: the embedded target, no pytest
+arguments but a hypothesis seed, no request budget (each process would count its own; the run
+deadline is the same clock for both, started together), and two cores this process may use, with
+`os.fork`."""
 
 from __future__ import annotations
 
@@ -29,18 +30,35 @@ from cbconform import paths, plugin
 
 MODULES = ("test_schemathesis.py",)  # the sibling's share of the suites
 STOPPING = {signal.SIGINT, signal.SIGTERM}
+SEED = "--hypothesis-seed"
 
 
 def applies(session: Any, workers: int | None, pytest_args: list[str]) -> bool:
     return (
         session.target.embedded
         and workers is None
-        and not pytest_args
+        and not _beyond_seed(pytest_args)
         and not session.values.get("max_requests")
         and hasattr(os, "fork")
         and _cores() >= 2
         and threading.active_count() == 1  # forking a process with threads copies their locks held
     )
+
+
+def seeded(pytest_args: list[str]) -> bool:
+    return any(a == SEED or a.startswith(SEED + "=") for a in pytest_args)
+
+
+def _beyond_seed(pytest_args: list[str]) -> bool:
+    """Arguments for pytest other than a hypothesis seed (which both processes take alike)."""
+    rest = list(pytest_args)
+    while rest:
+        arg = rest.pop(0)
+        if arg == SEED and rest and rest[0].isdigit():
+            rest.pop(0)
+        elif not (arg.startswith(SEED + "=") and arg.partition("=")[2].isdigit()):
+            return True
+    return False
 
 
 def _cores() -> int:

@@ -142,3 +142,21 @@ def test_progress_says_the_sibling_is_still_running_until_it_has_reported() -> N
     assert progress.status().endswith("; test_schemathesis.py in a second process")
     twin.wait()
     assert "second process" not in progress.status()
+
+
+@pytest.mark.parametrize(
+    ("args", "split"),
+    [
+        ([], True),
+        (["--hypothesis-seed=12"], True),
+        (["--hypothesis-seed", "12"], True),
+        (["-k", "orders"], False),
+        (["--hypothesis-seed=12", "-x"], False),
+        (["--hypothesis-seed"], False),
+    ],
+)
+def test_only_a_seed_among_pytest_arguments_keeps_the_split(args, split, monkeypatch) -> None:
+    monkeypatch.setattr(sibling, "_cores", lambda: 2)
+    monkeypatch.setattr(sibling.threading, "active_count", lambda: 1)  # an xdist worker has threads
+    embedded = SimpleNamespace(target=SimpleNamespace(embedded=True), values={})
+    assert sibling.applies(embedded, None, args) is split
