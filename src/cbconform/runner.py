@@ -77,7 +77,7 @@ def main(args: argparse.Namespace) -> int:
             if split:
                 seed = None if sibling.seeded(args.pytest_args) else profiles.drawn_seed(values["profile"])
                 argv += [f"--hypothesis-seed={seed}"] if seed else []  # one seed for both processes
-                twin = sibling.Sibling(_sibling_job(args, values, given, out, mode, argv[1:]), progress)
+                twin = sibling.Sibling(_sibling_job(values, given, out, mode, argv[1:]), progress)
                 plugins.append(twin)
                 argv += sibling.ignored()
             with CollectUnswept.paused():
@@ -101,7 +101,7 @@ def main(args: argparse.Namespace) -> int:
     return HARNESS if leaked else code
 
 
-def _sibling_job(args, values, given, out, mode: str, options: list[str]):
+def _sibling_job(values, given, out, mode: str, options: list[str]):
     """What the forked sibling runs: pytest on its modules, showing a line per test where this process
     does, and its failures beside this process's bar."""
 
@@ -110,9 +110,8 @@ def _sibling_job(args, values, given, out, mode: str, options: list[str]):
         progress = Progress(out, {"lines": "lines", "bar": "failures"}.get(mode, "quiet"))
         plugins = [progress, Resolved(values, given), CollectUnswept(), ships]
         with CollectUnswept.paused():
-            code = pytest.main(sibling.sibling_paths() + options, plugins=plugins)
+            pytest.main(sibling.sibling_paths() + options, plugins=plugins)
         return ships.payload() | {
-            "exit": int(code),
             "collect_errors": progress.collect_errors,
             "internal_error": progress.internal_error,
         }

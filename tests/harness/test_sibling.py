@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -79,7 +80,8 @@ def test_a_sibling_that_ends_without_its_results_leaves_the_run_incomplete(job, 
     assert "test_schemathesis.py ended without its results" in reason and why in reason
 
 
-def test_an_interrupted_run_stops_its_sibling_too() -> None:
+def _waiting_sibling(answer: Callable[[], dict]) -> sibling.Sibling:
+    """A sibling that has started and waits for Ctrl-C, then answers; returned once it waits."""
     ready, told = os.pipe()
 
     def endless() -> dict:
@@ -87,12 +89,17 @@ def test_an_interrupted_run_stops_its_sibling_too() -> None:
         try:
             signal.pause()
         except KeyboardInterrupt:
-            stopped = Evidence(stop_reason="interrupted (SIGINT)")
-            return {"evidence": json.dumps(stopped.export()), "collected": []}
+            return answer()
         return {}
 
     twin = sibling.Sibling(endless)
     os.read(ready, 1)
+    return twin
+
+
+def test_an_interrupted_run_stops_its_sibling_too() -> None:
+    stopped = Evidence(stop_reason="interrupted (SIGINT)")
+    twin = _waiting_sibling(lambda: {"evidence": json.dumps(stopped.export()), "collected": []})
     session = _session()
     twin.pytest_sessionfinish(session, pytest.ExitCode.INTERRUPTED)
     assert session.config.stash[plugin.KEY].evidence.stop_reason == "interrupted (SIGINT)"
@@ -108,21 +115,10 @@ def test_a_stop_that_reaches_the_sibling_before_its_run_starts_leaves_the_run_in
 
 
 def test_ctrl_c_while_waiting_is_passed_on_and_the_sibling_still_reports() -> None:
-    ready, told = os.pipe()
-
-    def endless() -> dict:
-        os.write(told, b"!")
-        try:
-            signal.pause()
-        except KeyboardInterrupt:
-            return {"evidence": "stopped", "collected": []}
-        return {}
-
     def ctrl_c(signum, frame):
         raise KeyboardInterrupt
 
-    twin = sibling.Sibling(endless)
-    os.read(ready, 1)
+    twin = _waiting_sibling(lambda: {"evidence": "stopped", "collected": []})
     previous = signal.signal(signal.SIGALRM, ctrl_c)
     try:
         signal.setitimer(signal.ITIMER_REAL, 0.2)
