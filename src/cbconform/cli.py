@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ COMMANDS = {
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader went away
+STOPPING = {signal.SIGINT, signal.SIGTERM}
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -114,13 +116,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    parser, module = parser_for(argv)
-    args = parser.parse_args(argv)
-    if module is None:
-        parser.print_help()
-        return EXIT_USAGE
-    _apply_loudness(args)
-    return int(module.main(args) or 0)
+    # Ctrl-C or SIGTERM while the command's modules import waits, pending, until the command can answer
+    # it: a command that sets HELD_SIGNALS releases them itself (`run` still writes its reports then).
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+    try:
+        parser, module = parser_for(argv)
+        args = parser.parse_args(argv)
+        if module is None:
+            parser.print_help()
+            return EXIT_USAGE
+        _apply_loudness(args)
+        if not getattr(module, "HELD_SIGNALS", False):
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        return int(module.main(args) or 0)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _apply_loudness(args: argparse.Namespace) -> None:

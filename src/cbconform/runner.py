@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from cbconform import paths, profiles, redact, settings, sibling
+from cbconform.cli import STOPPING
 from cbconform.plugin import Resolved
 from cbconform.report import HTML, JUNIT, RESULTS, load, write_all
 from cbconform.report.terminal import Progress, summary
@@ -30,6 +31,7 @@ from cbconform.session import Session, SessionError
 CONFORMS, FAILED, HARNESS, UNREACHABLE, INCOMPLETE = 0, 1, 2, 3, 4
 DEFAULT_REPORT_DIR = "reports"
 VERDICT_CODES = {"pass": CONFORMS, "fail": FAILED, "error": HARNESS, "incomplete": INCOMPLETE}
+HELD_SIGNALS = True  # the CLI holds Ctrl-C and SIGTERM until main can answer them with the reports
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +74,7 @@ def main(args: argparse.Namespace) -> int:
     with redact.redacted_streams(), _key_in_env(values.get("api_key")), _sigterm_interrupts():
         twin = None
         try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)  # one sent during the imports lands here
             plugins = [progress, Resolved(values, given), CollectUnswept()]
             argv = pytest_argv(args)
             if split:

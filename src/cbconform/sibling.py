@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 
 from cbconform import paths, plugin
+from cbconform.cli import STOPPING
 
 MODULES = ("test_schemathesis.py",)  # the sibling's share of the suites
-STOPPING = {signal.SIGINT, signal.SIGTERM}
 SEED = "--hypothesis-seed"
 
 

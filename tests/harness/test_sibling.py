@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -81,16 +82,15 @@ def test_a_sibling_that_ends_without_its_results_leaves_the_run_incomplete(job, 
 
 
 def _waiting_sibling(answer: Callable[[], dict]) -> sibling.Sibling:
-    """A sibling that has started and waits for Ctrl-C, then answers; returned once it waits."""
+    """A sibling that has started and waits for Ctrl-C, then answers; returned once it waits. Ctrl-C is
+    held until sigwait takes it, so one sent the moment the sibling says it waits is never lost."""
     ready, told = os.pipe()
 
     def endless() -> dict:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         os.write(told, b"!")
-        try:
-            signal.pause()
-        except KeyboardInterrupt:
-            return answer()
-        return {}
+        signal.sigwait({signal.SIGINT})
+        return answer()
 
     twin = sibling.Sibling(endless)
     os.read(ready, 1)
@@ -106,7 +106,7 @@ def test_an_interrupted_run_stops_its_sibling_too() -> None:
 
 
 def test_a_stop_that_reaches_the_sibling_before_its_run_starts_leaves_the_run_incomplete() -> None:
-    twin = sibling.Sibling(lambda: signal.pause())
+    twin = sibling.Sibling(lambda: time.sleep(60))  # not pause(): Ctrl-C may come before it begins
     twin.interrupt()
     session = _session()
     twin.pytest_sessionfinish(session, pytest.ExitCode.INTERRUPTED)

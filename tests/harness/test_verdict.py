@@ -117,7 +117,7 @@ def test_a_customer_without_offers_leaves_the_lifecycle_rules_not_run_with_the_r
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("done", [0, 40], ids=["early", "late"])
 def test_an_interrupted_run_writes_three_reports_marked_incomplete(tmp_path: Path, signum, done) -> None:
-    """Early: a second after the start, before any test has run. Late: once 40 tests have ended."""
+    """Early: while the command's modules import, before any test has run. Late: once 40 tests ended."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBCONFORM_")}
     argv = ["run", "--progress", "lines", "--report-dir", str(tmp_path)]
     proc = subprocess.Popen(
@@ -132,7 +132,7 @@ def test_an_interrupted_run_writes_three_reports_marked_incomplete(tmp_path: Pat
             if seen >= done:
                 break
     else:
-        time.sleep(1.0)
+        _wait_for_the_cli(proc.pid)
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=120)
     out = "".join(lines) + out
@@ -141,6 +141,19 @@ def test_an_interrupted_run_writes_three_reports_marked_incomplete(tmp_path: Pat
     assert model["summary"]["verdict"] == "incomplete" and model["run"]["complete"] is False
     assert model["run"]["stop_reason"]
     assert "Traceback" not in out + err and "INCOMPLETE" in out
+
+
+def _wait_for_the_cli(pid: int) -> None:
+    """Until the CLI holds Ctrl-C and SIGTERM (it does while it imports) or the run answers SIGTERM:
+    before that, the interpreter is still starting and a signal would end it as it would any program."""
+    held = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+        if int(fields["SigBlk"], 16) & held == held or int(fields["SigCgt"], 16) & 1 << (signal.SIGTERM - 1):
+            return
+        time.sleep(0.002)
+    raise AssertionError("the CLI never began")
 
 
 def test_a_failure_naming_an_unknown_rule_is_a_harness_error(tmp_path: Path) -> None:

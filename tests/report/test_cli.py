@@ -227,7 +227,9 @@ def test_periodic_progress_ticks_while_a_test_runs():
     progress = terminal.Progress(out, "periodic", period=0.05)
     progress.total = 3
     progress.pytest_sessionstart()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 30  # a loaded machine may run the ticking thread late, never not at all
+    while out.getvalue().count("progress: 0/3 tests") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     progress.pytest_sessionfinish()
     assert out.getvalue().count("progress: 0/3 tests") >= 2
 
