@@ -23,7 +23,7 @@ from cbconform import redact
 from cbconform.contracts import Contracts
 from cbconform.exchange import Exchange
 from cbconform.target import Target
-from cbconform.transport import DeadlinePassed, RunStopped, read_bounded
+from cbconform.transport import RunStopped, Unanswered, read_bounded
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -37,6 +37,7 @@ class Recorder:
 
     current: list[Exchange] = field(default_factory=list)
     requests: int = 0
+    unanswered: Unanswered | None = None  # the current test's request the target left unanswered
     enum_values: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     boundary_lengths: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -118,7 +119,14 @@ class Api:
     def _exchange(
         self, request: httpx.Request, auth: tuple[str, str] | None, **extra: Any
     ) -> tuple[httpx.Response, Exchange]:
-        response, truncated = self._transmit(request, auth)
+        if self.recorder.unanswered is not None:  # hypothesis's retries of this test end at once
+            raise Unanswered(self.recorder.unanswered.reason, self.recorder.unanswered.request)
+        try:
+            response, truncated = self._transmit(request, auth)
+        except Unanswered as unanswered:
+            self.recorder.requests += 1  # it went out, and counts against the budget
+            self.recorder.unanswered = unanswered
+            raise
         exchange = Exchange.record(response, truncated_at=self._cap if truncated else None, **extra)
         exchange.response_headers = {k.lower(): v for k, v in response.extensions["sent_headers"].items()}
         self.recorder.current.append(exchange)
@@ -141,9 +149,9 @@ class Api:
         except httpx.TimeoutException:
             if left is not None and left < self._deadline:
                 raise RunStopped(self._run_stopped) from None
-            raise DeadlinePassed(
-                f"the target gave no complete answer within {seconds:g} s", request=request
-            ) from None
+            raise Unanswered(f"no complete answer within {seconds:g} s", _line(request)) from None
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as error:
+            raise Unanswered(f"no answer: {type(error).__name__}: {error}", _line(request)) from None
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _FRAMING]
         done = httpx.Response(
             response.status_code,
@@ -167,7 +175,7 @@ class Api:
         request.extensions["restore"] = restore
         try:
             response, truncated = self._transmit(request, (self.target.api_key, ""))
-        except httpx.TransportError:  # a target that does not answer there offers no control plane
+        except (httpx.TransportError, Unanswered):  # a target that does not answer there has no admin
             self.recorder.requests += 1
             return None
         self.recorder.requests += 1  # not for a request the budget refused: it was never sent
@@ -192,6 +200,10 @@ class Api:
 
 
 _FRAMING = ("content-encoding", "content-length", "transfer-encoding")
+
+
+def _line(request: httpx.Request) -> str:
+    return f"{request.method} {request.url}"
 
 
 def _encode(body: Any, encoding: str, content: bytes | str | None) -> tuple[bytes | str | None, str | None]:

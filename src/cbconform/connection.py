@@ -11,7 +11,7 @@ from cbconform import story
 from cbconform.api import Api, Recorder
 from cbconform.contracts import Contracts
 from cbconform.target import Target
-from cbconform.transport import InProcess, Mannered
+from cbconform.transport import InProcess, Mannered, Unanswered
 
 
 class Unreachable(Exception):
@@ -78,10 +78,8 @@ def transport(target: Target) -> httpx.BaseTransport:
 def probe(api: Api, target: Target) -> None:
     try:
         exchange = api.call("personalized_offers", body={"customer_id": target.customer_id})
-    except httpx.TransportError as error:
-        raise Unreachable(
-            f"The target {target.describe()} cannot be reached ({type(error).__name__}: {error})."
-        ) from None
+    except Unanswered as error:
+        raise Unreachable(f"The target {target.describe()} cannot be reached ({error.reason}).") from None
     if exchange.status == 401 and not _key_works_as_password(api, target):
         raise Unreachable(f"The target {target.describe()} rejected the API key (HTTP 401).")
 

@@ -20,7 +20,7 @@ def build(
     expected: set[str],
     strict: bool,
 ) -> dict[str, Any]:
-    complete = run.get("stop_reason") is None
+    complete = run.get("stop_reason") is None and not run.get("unanswered")
     rules = verdict.rule_rows(
         contracts, evidence, expected=expected, features=target.get("features", ()), strict=strict
     )

@@ -1,5 +1,6 @@
 """How each test ended, in the suite's terms: pass, fail (the target broke rules, each a failure
-record), skip (with its reason), xfail, error (the harness broke) or not_run (the run stopped first)."""
+record), skip (with its reason), xfail, error (the harness broke) or not_run (the run stopped first, or
+the target gave no complete answer to one of its requests)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from cbconform.checks import ConformanceFailure, NotApplicable
 from cbconform.results import Evidence, TestRecord
-from cbconform.transport import RunStopped
+from cbconform.transport import RunStopped, Unanswered
 
 BLOB = re.compile(r"@reproduce_failure\('([^']+)', (b'[^']+')\)")
 
@@ -52,6 +53,14 @@ class Classifier:
             report.outcome, report.longrepr = "skipped", (str(report.fspath), 0, f"Not run: {error}")
             return
         found = conformance_failures(error)
+        unanswered = None if found else _unanswered(error)
+        if unanswered is not None:
+            if test.outcome != "not_run":  # a test is judged by its first request left unanswered
+                entry = {"test": test.nodeid, "request": unanswered.request, "reason": unanswered.reason}
+                self.evidence.unanswered.append(entry)
+                test.outcome, test.message = "not_run", f"the target gave {unanswered}"
+            report.outcome, report.longrepr = "skipped", (str(report.fspath), 0, f"Not run: {test.message}")
+            return
         if report.skipped:
             test.outcome = "xfail" if hasattr(report, "wasxfail") else "skip"
             test.message = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -101,6 +110,20 @@ class Classifier:
     def _error(self, test: TestRecord, message: str, detail: str) -> None:
         test.outcome, test.message = "error", message
         self.evidence.errors.append({"test": test.nodeid, "message": message, "detail": detail})
+
+
+def _unanswered(error: BaseException | None) -> Unanswered | None:
+    """The request left unanswered that ended a test: raised alone, in a group (teardown), or while
+    the error that ended it was raised (hypothesis may find its draws cut short by it)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, Unanswered):
+            return error
+        if isinstance(error, BaseExceptionGroup):
+            return next((e for e in map(_unanswered, error.exceptions) if e is not None), None)
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def conformance_failures(error: BaseException | None) -> list[Any] | None:

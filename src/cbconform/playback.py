@@ -145,7 +145,7 @@ def features_of(client: httpx.Client, grow_url: str, key: str) -> set[str]:
     try:
         answer = client.get(f"{root}/__admin", auth=(key, ""))
         return set(answer.json().get("features", ())) if answer.status_code == 200 else set()
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return set()
 
 
@@ -211,14 +211,14 @@ def _times(body: Any) -> list[int]:
 def _json(response: httpx.Response | None) -> Any:
     try:
         return response.json() if response is not None else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python can parse
         return None
 
 
 def parsed(text: str | None) -> Any:
     try:
         return json.loads(text or "")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

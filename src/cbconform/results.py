@@ -44,6 +44,7 @@ class Evidence:
     enum_values: dict[str, Counter] = field(default_factory=dict)
     boundary_lengths: dict[str, dict[str, Any]] = field(default_factory=dict)
     stop_reason: str | None = None
+    unanswered: list[dict[str, str]] = field(default_factory=list)  # requests the target left unanswered
     features: set[str] = field(default_factory=set)  # what the connected target offered, when known
     feature_source: str | None = None
     processes: int = 1  # that ran tests: xdist's workers, or this one and cbconform.sibling's
@@ -58,6 +59,7 @@ class Evidence:
             "enum_values": {k: dict(v) for k, v in self.enum_values.items()},
             "boundary_lengths": self.boundary_lengths,
             "stop_reason": self.stop_reason,
+            "unanswered": self.unanswered,
             "features": sorted(self.features),
             "feature_source": self.feature_source,
             "processes": self.processes,
@@ -82,6 +84,7 @@ class Evidence:
             mine = self.boundary_lengths.setdefault(label, {"max": entry["max"], "sent": []})
             mine["sent"] = sorted(set(mine["sent"]) | set(entry["sent"]))
         self.stop_reason = self.stop_reason or part["stop_reason"]
+        self.unanswered += part.get("unanswered", [])
         self.features |= set(part.get("features", ()))
         self.feature_source = self.feature_source or part.get("feature_source")
         self.processes += part.get("processes", 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+import traceback
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from cbconform import connection, model, settings, story
 from cbconform import contracts as contracts_module
 from cbconform.api import Recorder
 from cbconform.outcomes import Classifier, reproduction
+from cbconform.report import incomplete_because
 from cbconform.results import Evidence
 from cbconform.target import TargetError, build
 
@@ -81,7 +83,7 @@ class Session:
         ]
 
     def begin_test(self, item: pytest.Item) -> None:
-        self.recorder.current = story.Log()
+        self.recorder.current, self.recorder.unanswered = story.Log(), None
 
     def record(self, item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
         before = len(self.evidence.failures)
@@ -91,7 +93,7 @@ class Session:
         except Exception as error:  # a story the harness cannot tell is its error, never a crashed run
             self.evidence.errors.append(
                 {"test": item.nodeid, "message": f"the failure's story could not be recorded: {error}",
-                 "detail": None}
+                 "detail": traceback.format_exc()[-4000:]}
             )  # fmt: skip
 
     # ------------------------------------------------------------------ the end
@@ -143,14 +145,15 @@ class Session:
             "exit_code": int(exitstatus),
             "fatal": self.fatal,
             "stop_reason": self.evidence.stop_reason,
+            "unanswered": self.evidence.unanswered,
         }
 
     def summary_lines(self, results: dict[str, Any]) -> list[str]:
         s, run = results["summary"], results["run"]
         line = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["rules"].items() if n)
         lines = [f"conformance: {s['verdict'].upper()} ({line}; {run['requests']} requests)"]
-        if run.get("stop_reason"):
-            lines.append(f"  incomplete: {run['stop_reason']}")
+        if not run["complete"]:
+            lines.append(f"  incomplete: {incomplete_because(run)}")
         if s.get("not_examined"):
             lines.append(f"  gating rules not examined: {len(s['not_examined'])}")
         lines += [f"  stale expected failure (now passes): {r}" for r in run["stale_expected_failures"]]

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 from anyio.from_thread import start_blocking_portal
 
 DEFAULT_RUN_DEADLINE_S = 1800.0
@@ -31,6 +32,21 @@ class RunStopped(Exception):
 
 class BudgetExhausted(RunStopped):
     """--max-requests was reached."""
+
+
+class Unanswered(pytest.skip.Exception):
+    """The target gave no complete answer: it refused or dropped the connection, broke off its answer,
+    or ran past the request's deadline. What the test asked cannot be examined, so the test is not run
+    and the run incomplete: neither the target's failure of a documented rule nor the harness's error.
+    `request` is the request line, `reason` one sentence.
+
+    A skip to pytest and hypothesis alike: hypothesis passes it straight up instead of shrinking (each
+    retry would wait the deadline out again), and pytest's fixtures tear down around it as around any
+    skip. Code outside pytest that sends requests catches it by name."""
+
+    def __init__(self, reason: str, request: str):
+        super().__init__(f"{reason} ({request})")
+        self.reason, self.request = reason, request
 
 
 class DeadlinePassed(httpx.ReadTimeout):

@@ -53,7 +53,7 @@ def _free_port() -> int:
 @pytest.fixture
 def serve():
     """Starts `cbconform serve --admin --reading ... [--fault NAME]` on a free port (without /__admin
-    when admin=False); yields its URL; stops it after."""
+    when admin=False); returns its URL (`start.servers` holds the processes); stops them after."""
     started: list[subprocess.Popen] = []
 
     def start(*readings: str, admin: bool = True, fault: str | None = None) -> str:
@@ -75,6 +75,7 @@ def serve():
                 assert time.monotonic() < deadline, "cbconform serve did not listen within 30 s"
                 time.sleep(0.1)
 
+    start.servers = started
     yield start
     for server in started:
         server.terminate()

@@ -143,6 +143,35 @@ def test_an_interrupted_run_writes_three_reports_marked_incomplete(tmp_path: Pat
     assert "Traceback" not in out + err and "INCOMPLETE" in out
 
 
+def test_a_target_that_stops_answering_mid_run_leaves_it_incomplete_never_errored(serve, tmp_path) -> None:
+    """Every test after the server is gone meets a refused connection: not run, and the run incomplete
+    (exit 4), whether the request came from a plain test, a fixture, hypothesis or schemathesis."""
+    url = serve()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CBCONFORM_")}
+    argv = ["run", "--target", url, "--progress", "lines", "--report-dir", str(tmp_path)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cbconform.cli", *argv],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if sum(x.startswith("\u2713") for x in lines) >= 40:
+            break
+    serve.servers[-1].kill()
+    out = "".join(lines) + proc.communicate(timeout=300)[0]
+    assert proc.returncode == 4, out[-3000:]
+    model = _reports(tmp_path)
+    assert model["errors"] == [] and model["failures"] == [], out[-3000:]
+    assert model["summary"]["verdict"] == "incomplete" and model["run"]["complete"] is False
+    unanswered = model["run"]["unanswered"]
+    assert unanswered and all(u["reason"].startswith("no answer: ConnectError") for u in unanswered)
+    assert {u["test"] for u in unanswered} == {
+        t["nodeid"] for t in model["tests"] if t["outcome"] == "not_run"
+    }
+    assert "Traceback" not in out and "left" in out and "requests unanswered" in out
+
+
 def _wait_for_the_cli(pid: int) -> None:
     """Until the CLI holds Ctrl-C and SIGTERM (it does while it imports) or the run answers SIGTERM:
     before that, the interpreter is still starting and a signal would end it as it would any program."""

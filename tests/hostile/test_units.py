@@ -1,5 +1,5 @@
 """The pieces behind the hostile runs, in-process and fast: safe text, unbreakable writers, bounded
-reads and deadlines, the live-host guard and the throttle defaults."""
+reads, deadlines and requests left unanswered, the live-host guard and the throttle defaults."""
 
 from __future__ import annotations
 
@@ -8,14 +8,20 @@ import json
 import time
 import xml.parsers.expat
 from pathlib import Path
+from types import SimpleNamespace
 
 import html5lib
 import httpx
 import pytest
 
-from cbconform.report import safe, write_all
+from cbconform import contracts, story
+from cbconform.api import Api, Recorder
+from cbconform.exchange import Exchange
+from cbconform.outcomes import Classifier
+from cbconform.report import incomplete_because, safe, write_all
+from cbconform.results import Evidence
 from cbconform.target import TargetError, resolve
-from cbconform.transport import BudgetExhausted, Mannered, RunStopped, read_bounded
+from cbconform.transport import BudgetExhausted, Mannered, RunStopped, Unanswered, read_bounded
 
 SAMPLE = Path(__file__).parents[1] / "report" / "samples" / "failing.json"
 
@@ -141,6 +147,66 @@ def test_run_deadline_stops_every_later_request():
         with pytest.raises(RunStopped, match="run deadline"):
             client.get("http://t/")
     assert issubclass(BudgetExhausted, RunStopped)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (httpx.ConnectError("Connection refused"), "no answer: ConnectError: Connection refused"),
+        (
+            httpx.RemoteProtocolError("Server disconnected"),
+            "no answer: RemoteProtocolError: Server disconnected",
+        ),
+        (httpx.ReadTimeout("timed out"), "no complete answer within 2 s"),
+    ],
+    ids=["refused", "dropped", "silent"],
+)
+def test_a_request_left_unanswered_is_neither_a_failure_nor_a_harness_error(answer, reason):
+    def transport(request: httpx.Request) -> httpx.Response:
+        raise answer
+
+    target = resolve({"target": "http://127.0.0.1:9/api/v2", "request_deadline": 2}, env={})
+    recorder = Recorder()
+    api = Api(target, contracts.load(), httpx.MockTransport(transport), recorder)
+    with pytest.raises(Unanswered) as raised:
+        api.call("personalized_offers", body={"customer_id": "c"})
+    assert (raised.value.reason, raised.value.request) == (
+        reason,
+        "POST http://127.0.0.1:9/api/v2/personalized_offers",
+    )
+    with pytest.raises(Unanswered):  # the rest of this test (hypothesis's retries too) ends at once
+        api.call("personalized_offers", body={"customer_id": "c"})
+    assert recorder.requests == 1  # the second was never sent
+
+
+def test_an_unanswered_request_leaves_its_test_not_run_and_the_run_incomplete():
+    evidence = Evidence()
+    classifier = Classifier(evidence, {"R-A"}, set(), lambda *a: {}, lambda reason: None)
+    item = SimpleNamespace(nodeid="t1", iter_markers=lambda name: [SimpleNamespace(args=("R-A",))])
+    error = Unanswered("no complete answer within 2 s", "POST http://t/api/v2/x")
+    call = SimpleNamespace(excinfo=SimpleNamespace(value=error))
+    report = SimpleNamespace(
+        when="call", failed=True, skipped=False, passed=False, fspath="t.py", duration=0.1
+    )
+    classifier.record(item, call, report)
+    assert evidence.tests["t1"].outcome == "not_run" and evidence.errors == [] and evidence.failures == []
+    assert evidence.unanswered == [
+        {"test": "t1", "request": "POST http://t/api/v2/x", "reason": "no complete answer within 2 s"}
+    ]
+    assert report.outcome == "skipped"
+    run = {"stop_reason": None, "unanswered": evidence.unanswered}
+    assert incomplete_because(run) == (
+        "the target left a request unanswered (POST http://t/api/v2/x: no complete answer within 2 s)"
+    )
+
+
+def test_a_story_is_told_whatever_the_nesting_of_either_body():
+    request = httpx.Request("POST", "http://t/api/v2/personalized_offers", content=_deep(100_000).encode())
+    answer = httpx.Response(200, content=_deep(100_000).encode(), request=request)
+    exchange = Exchange.record(answer, operation="personalized_offers")
+    exchange.response_headers = {}
+    (told,) = story.capture([exchange], exchange, "key")
+    assert told["ids"] == {} and "sent_ids" not in told
 
 
 def test_a_throttled_run_says_so_once():

@@ -8,14 +8,12 @@ import dataclasses
 import os
 from collections.abc import Iterator
 
-import httpx
-
 from cbconform import connection, settings
 from cbconform import contracts as contracts_module
 from cbconform.api import Api, Recorder
 from cbconform.compare.plan import Planner, Run
 from cbconform.target import Target, TargetError, resolve
-from cbconform.transport import RunStopped
+from cbconform.transport import RunStopped, Unanswered
 
 EMBEDDED = "embedded"
 WHERE = ("target", "grow_url", "core_url", "site", "target_config")
@@ -104,11 +102,9 @@ def run_plan(api: Api, name: str, seed: int) -> Run:
 def _plainly(target: Target, name: str, api: Api) -> Iterator[None]:
     try:
         yield
-    except httpx.TransportError as error:
+    except Unanswered as error:
         api.close()
-        raise Unreachable(
-            f"Target {name} ({describe(target)}) cannot be reached ({type(error).__name__})."
-        ) from None
+        raise Unreachable(f"Target {name} ({describe(target)}) cannot be reached ({error.reason}).") from None
     except RunStopped as error:
         api.close()
         raise TargetError(f"Target {name}: {error}; the plan needs more requests.") from None

@@ -22,6 +22,18 @@ HTML = "report.html"
 OUTCOME_RANK = {"fail": 0, "error": 1, "xfail": 2, "pass": 3, "skip": 4, "not_run": 5}
 
 
+def incomplete_because(run: dict[str, Any]) -> str | None:
+    """Why a run is incomplete, in one sentence for every report: it stopped early, or the target left
+    requests unanswered (their tests could not examine anything), or both."""
+    why = [run["stop_reason"]] if run.get("stop_reason") else []
+    unanswered = run.get("unanswered") or []
+    if unanswered:
+        n, first = len(unanswered), unanswered[0]
+        some = "a request" if n == 1 else f"{n} requests"
+        why.append(f"the target left {some} unanswered ({first['request']}: {first['reason']})")
+    return "; ".join(why) or None
+
+
 def write_all(results: dict[str, Any], report_dir: Path) -> dict[str, Path]:
     """Writes results.json, junit.xml and report.html into `report_dir`; returns their paths."""
     from cbconform import redact

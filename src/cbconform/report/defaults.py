@@ -30,6 +30,7 @@ RUN = {
     "fatal": None,
     "complete": True,
     "stop_reason": None,
+    "unanswered": [],
     "stale_expected_failures": [],
 }
 SUMMARY = {"verdict": "error", "rules": {}, "tests": {}, "areas": {}, "not_examined": []}
@@ -67,6 +68,7 @@ REQUEST = {"method": "", "url": "", "headers": {}, "body": ""}
 RESPONSE = {"status": 0, "headers": {}, "body": ""}
 TEST = {"nodeid": "", "rules": [], "outcome": "not_run", "duration_s": 0.0, "message": None}
 ERROR = {"test": "", "message": "", "detail": None}
+UNANSWERED = {"test": "", "request": "", "reason": ""}
 COVERAGE = {"enum_values": {}, "boundary_lengths": {}, "skipped": {}}
 AREA = {"verdict": "not_run", "rules": {}}
 LENGTH = {"max": 0, "sent": []}
@@ -124,11 +126,13 @@ def normalise(results: Any) -> dict[str, Any]:
         str(k): fill(v, LENGTH) for k, v in coverage["boundary_lengths"].items() if isinstance(v, dict)
     }
     coverage["enum_values"] = {k: v for k, v in coverage["enum_values"].items() if isinstance(v, dict)}
+    run = fill(r.get("run"), RUN)
+    run["unanswered"] = _rows(run["unanswered"], UNANSWERED)
     return dict(r) | {
         "schema_version": r.get("schema_version"),
         "suite": fill(r.get("suite"), SUITE),
         "target": fill(r.get("target"), TARGET),
-        "run": fill(r.get("run"), RUN),
+        "run": run,
         "summary": summary,
         "rules": _rows(r.get("rules"), RULE),
         "tests": _rows(r.get("tests"), TEST),

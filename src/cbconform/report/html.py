@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from jinja2 import ChainableUndefined, Environment, FileSystemBytecodeCache, FileSystemLoader
 
-from cbconform.report import OUTCOME_RANK, safe, sections
+from cbconform.report import OUTCOME_RANK, incomplete_because, safe, sections
 from cbconform.report.defaults import normalise
 from cbconform.report.links import anchor, failure_link
 
@@ -180,7 +180,7 @@ def _verdict(r: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any]:
         "must_failed": [x["id"] for x in failed if x["gating"]],
         "advisory": [x["id"] for x in failed if not x["gating"]],
         "incomplete": incomplete,
-        "stop_reason": run["stop_reason"],
+        "stop_reason": incomplete_because(run),
         "not_examined": [str(x) for x in summary["not_examined"]],
         "fatal": run["fatal"],
         "errors": len(r["errors"]),

@@ -58,6 +58,7 @@ def _suite(root: ET.Element, results: dict[str, Any], area: str) -> ET.Element:
         ("run_verdict", results["summary"]["verdict"]),
         ("run_complete", run.get("complete", True)),
         ("run_stop_reason", run.get("stop_reason")),
+        ("run_unanswered", len(run.get("unanswered") or [])),
         ("gating_rules_not_examined", len(results["summary"].get("not_examined", []))),
     ):
         ET.SubElement(props, "property", name=name, value="" if value is None else str(value))

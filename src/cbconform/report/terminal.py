@@ -16,7 +16,7 @@ from typing import Any, TextIO
 import pytest
 
 from cbconform.checks import ConformanceFailure
-from cbconform.report import safe
+from cbconform.report import incomplete_because, safe
 from cbconform.report.defaults import normalise
 from cbconform.report.links import failure_link
 
@@ -111,8 +111,9 @@ class Progress:
             return "xfail"
         if report.passed:
             return "pass"
-        if report.skipped:
-            return "skip"
+        if report.skipped:  # cbconform.outcomes marks a test the run stopped first, or left unanswered
+            text = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            return "not_run" if text.startswith("Not run:") else "skip"
         return "fail" if report.nodeid in self.broken else "error"
 
     def _count(self, report: pytest.TestReport, outcome: str) -> None:
@@ -130,7 +131,7 @@ class Progress:
                 self.out.flush()
             return
         if self.mode == "lines":
-            self.out.write(f"{ICONS[outcome]} {outcome.upper():<5} {report.nodeid}\n")
+            self.out.write(f"{ICONS[outcome]} {outcome.upper().replace('_', ' '):<5} {report.nodeid}\n")
         elif outcome in ("fail", "error"):
             self._line(outcome, report.nodeid)
         if self.mode == "bar":
@@ -184,7 +185,9 @@ class Progress:
         total = max(self.total, self.done, 1)
         filled = round(20 * self.done / total)
         tally = " ".join(
-            f"{ICONS[k]}{self.counts[k]}" for k in ("pass", "fail", "error", "skip") if self.counts[k]
+            f"{ICONS[k]}{self.counts[k]}"
+            for k in ("pass", "fail", "error", "skip", "not_run")
+            if self.counts[k]
         )
         line = f"  [{'#' * filled}{'.' * (20 - filled)}] {self.status()}  {tally}  {nodeid}"
         self.out.write("\r\x1b[2K" + line[: width - 1])
@@ -231,7 +234,9 @@ def summary(
     lines = [f"{paint(key.upper(), key, on)}: {where}; rules {counts}; {run['requests']} requests"]
     if run["complete"] is False or key == "incomplete":
         missing = r["summary"]["not_examined"]
-        why = run["stop_reason"] or ("the run stopped early" if run["complete"] is False else "the run ended")
+        why = incomplete_because(run) or (
+            "the run stopped early" if run["complete"] is False else "the run ended"
+        )
         lines.append(f"  incomplete: {why}; {len(missing)} gating rules not examined{_named(missing, limit)}")
     if target["absent_features"]:
         lines.append(f"  limitation: features declared absent: {', '.join(target['absent_features'])}")
