@@ -3,7 +3,7 @@ with the gate's exit code (docs/GATE.md):
 
   0  the target conforms          1  a gating rule failed (or an expected failure is stale)
   2  usage or harness error       3  the target is unreachable or rejects the key
-  4  incomplete: the run stopped early, or a gating rule was not examined
+  4  incomplete: the run stopped early, a request went unanswered, or a gating rule was not examined
 """
 
 from __future__ import annotations
