@@ -165,7 +165,9 @@ def test_a_target_that_stops_answering_mid_run_leaves_it_incomplete_never_errore
     assert model["errors"] == [] and model["failures"] == [], out[-3000:]
     assert model["summary"]["verdict"] == "incomplete" and model["run"]["complete"] is False
     unanswered = model["run"]["unanswered"]
-    assert unanswered and all(u["reason"].startswith("no answer: ConnectError") for u in unanswered)
+    assert unanswered and all(
+        u["reason"].startswith("no answer: ") for u in unanswered
+    )  # refused, or cut off
     assert {u["test"] for u in unanswered} == {
         t["nodeid"] for t in model["tests"] if t["outcome"] == "not_run"
     }

@@ -112,7 +112,8 @@ class Progress:
         if report.passed:
             return "pass"
         if report.skipped:  # cbconform.outcomes marks a test the run stopped first, or left unanswered
-            text = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            longrepr = getattr(report, "longrepr", None)
+            text = longrepr[2] if isinstance(longrepr, tuple) else ""
             return "not_run" if text.startswith("Not run:") else "skip"
         return "fail" if report.nodeid in self.broken else "error"
 
