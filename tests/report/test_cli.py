@@ -234,6 +234,15 @@ def test_periodic_progress_ticks_while_a_test_runs():
     assert out.getvalue().count("progress: 0/3 tests") >= 2
 
 
+def test_while_a_second_process_runs_no_rule_is_called_decided():
+    progress = terminal.Progress(io.StringIO(), "periodic")
+    progress.total, progress.pending = 2, {"R-A": 0}
+    progress.elsewhere = "test_schemathesis.py in a second process"
+    status = progress.status()
+    assert status.startswith("0/2 tests, 0 requests here, ") and "decided" not in status
+    assert status.endswith("; test_schemathesis.py in a second process, counted when it ends")
+
+
 def test_the_sibling_beside_a_bar_prints_its_failures_and_no_bar():
     out = io.StringIO()
     progress = terminal.Progress(out, "failures")

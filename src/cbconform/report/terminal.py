@@ -151,15 +151,15 @@ class Progress:
                 self.out.write(f"{ICONS['fail']} FAIL  {rule_id:<34} {shown}  ({nodeid})\n")
 
     def status(self) -> str:
-        """Tests ended, requests sent, rules decided (every test citing them has ended), time taken."""
+        """Tests ended, requests sent, rules decided (every test citing them has ended), time taken.
+        While another process runs tests too, no rule is called decided: its tests may cite any."""
         total = max(self.total, self.done, 1)
         decided = sum(1 for left in self.pending.values() if left <= 0)
         elapsed = time.monotonic() - self.started
-        meanwhile = f"; {self.elsewhere}" if self.elsewhere else ""
-        return (
-            f"{self.done}/{total} tests, {self._requests()} requests, "
-            f"{decided}/{len(self.pending)} rules decided, {elapsed:.0f} s{meanwhile}"
-        )
+        counted = f"{self.done}/{total} tests, {self._requests()} requests"
+        if self.elsewhere:
+            return f"{counted} here, {elapsed:.0f} s; {self.elsewhere}, counted when it ends"
+        return f"{counted}, {decided}/{len(self.pending)} rules decided, {elapsed:.0f} s"
 
     def _requests(self) -> int:
         try:
