@@ -28,6 +28,7 @@ from cbconform.transport import RunStopped, Unanswered, read_bounded
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 QS = qs_codec.EncodeOptions(list_format=qs_codec.ListFormat.INDICES)
+SILENT_LIMIT = 5  # requests in a row the target leaves unanswered before the run stops sending
 NO_AUTH = "none"
 
 
@@ -69,6 +70,7 @@ class Api:
             transport.limit_run(target.run_deadline)
         self._run_left = getattr(transport, "remaining", lambda: None)
         self._run_stopped = f"the run deadline ({target.run_deadline:g} s) has passed"
+        self._silent = 0  # requests in a row left unanswered: a target that went away ends the run soon
         self._client = httpx.Client(transport=transport, timeout=self._deadline, follow_redirects=False)
 
     def call(
@@ -119,14 +121,17 @@ class Api:
     def _exchange(
         self, request: httpx.Request, auth: tuple[str, str] | None, **extra: Any
     ) -> tuple[httpx.Response, Exchange]:
+        if self._silent >= SILENT_LIMIT:
+            raise RunStopped(f"the target left {SILENT_LIMIT} requests in a row unanswered")
         if self.recorder.unanswered is not None:  # hypothesis's retries of this test end at once
             raise Unanswered(self.recorder.unanswered.reason, self.recorder.unanswered.request)
         try:
             response, truncated = self._transmit(request, auth)
         except Unanswered as unanswered:
             self.recorder.requests += 1  # it went out, and counts against the budget
-            self.recorder.unanswered = unanswered
+            self.recorder.unanswered, self._silent = unanswered, self._silent + 1
             raise
+        self._silent = 0
         exchange = Exchange.record(response, truncated_at=self._cap if truncated else None, **extra)
         exchange.response_headers = {k.lower(): v for k, v in response.extensions["sent_headers"].items()}
         self.recorder.current.append(exchange)

@@ -21,9 +21,10 @@ from anyio.from_thread import start_blocking_portal
 DEFAULT_RUN_DEADLINE_S = 1800.0
 
 
-class RunStopped(Exception):
-    """The run cannot send more requests (the budget is spent or the run deadline passed); the test
-    that meets it is incomplete, not failed. `reason` is one sentence."""
+class RunStopped(pytest.skip.Exception):
+    """The run cannot send more requests (the budget is spent, the run deadline passed, the target
+    went away); the test that meets it is not run, and the run incomplete. `reason` is one sentence.
+    A skip to pytest and hypothesis alike, as `Unanswered` is (below)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)

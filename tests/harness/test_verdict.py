@@ -15,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from cbconform.api import SILENT_LIMIT
 from cbconform.contracts import load
 from cbconform.model import build
 from cbconform.results import Evidence
@@ -144,8 +145,8 @@ def test_an_interrupted_run_writes_three_reports_marked_incomplete(tmp_path: Pat
 
 
 def test_a_target_that_stops_answering_mid_run_leaves_it_incomplete_never_errored(serve, tmp_path) -> None:
-    """Every test after the server is gone meets a refused connection: not run, and the run incomplete
-    (exit 4), whether the request came from a plain test, a fixture, hypothesis or schemathesis."""
+    """The tests after the server is gone meet a refused connection: not run, and the run incomplete
+    (exit 4), never an error, wherever the request came from; after a few in a row the run stops."""
     url = serve()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBCONFORM_")}
     argv = ["run", "--target", url, "--progress", "lines", "--report-dir", str(tmp_path)]
@@ -165,12 +166,11 @@ def test_a_target_that_stops_answering_mid_run_leaves_it_incomplete_never_errore
     assert model["errors"] == [] and model["failures"] == [], out[-3000:]
     assert model["summary"]["verdict"] == "incomplete" and model["run"]["complete"] is False
     unanswered = model["run"]["unanswered"]
-    assert unanswered and all(
-        u["reason"].startswith("no answer: ") for u in unanswered
-    )  # refused, or cut off
-    assert {u["test"] for u in unanswered} == {
-        t["nodeid"] for t in model["tests"] if t["outcome"] == "not_run"
-    }
+    assert 1 <= len(unanswered) <= SILENT_LIMIT
+    assert all(u["reason"].startswith("no answer: ") for u in unanswered)  # refused, or cut off
+    assert model["run"]["stop_reason"] == f"the target left {SILENT_LIMIT} requests in a row unanswered"
+    not_run = {t["nodeid"] for t in model["tests"] if t["outcome"] == "not_run"}
+    assert {u["test"] for u in unanswered} < not_run
     assert "Traceback" not in out and "left" in out and "requests unanswered" in out
 
 

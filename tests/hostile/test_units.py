@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from cbconform import contracts, story
-from cbconform.api import Api, Recorder
+from cbconform.api import SILENT_LIMIT, Api, Recorder
 from cbconform.exchange import Exchange
 from cbconform.outcomes import Classifier
 from cbconform.report import incomplete_because, safe, write_all
@@ -177,6 +177,32 @@ def test_a_request_left_unanswered_is_neither_a_failure_nor_a_harness_error(answ
     with pytest.raises(Unanswered):  # the rest of this test (hypothesis's retries too) ends at once
         api.call("personalized_offers", body={"customer_id": "c"})
     assert recorder.requests == 1  # the second was never sent
+
+
+def test_a_target_that_went_away_stops_the_run_after_a_few_requests_in_a_row():
+    answers = iter([httpx.ConnectError("refused")] * 3 + [httpx.Response(200, json={})] + [None] * 10)
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        answer = next(answers) or httpx.ConnectError("refused")
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    target = resolve({"target": "http://127.0.0.1:9/api/v2"}, env={})
+    recorder = Recorder()
+    api = Api(target, contracts.load(), httpx.MockTransport(transport), recorder)
+    sent = []
+    for _ in range(3 + 1 + SILENT_LIMIT):
+        recorder.unanswered = None  # a new test
+        try:
+            api.call("personalized_offers", body={"customer_id": "c"})
+            sent.append("answered")
+        except Unanswered:
+            sent.append("unanswered")
+    assert sent == ["unanswered"] * 3 + ["answered"] + ["unanswered"] * SILENT_LIMIT  # an answer resets it
+    with pytest.raises(RunStopped, match=f"left {SILENT_LIMIT} requests in a row unanswered"):
+        api.call("personalized_offers", body={"customer_id": "c"})
+    assert recorder.requests == 3 + 1 + SILENT_LIMIT
 
 
 def test_an_unanswered_request_leaves_its_test_not_run_and_the_run_incomplete():
