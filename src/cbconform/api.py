@@ -157,6 +157,8 @@ class Api:
             raise Unanswered(f"no complete answer within {seconds:g} s", _line(request)) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as error:
             raise Unanswered(f"no answer: {type(error).__name__}: {error}", _line(request)) from None
+        except httpx.DecodingError as error:  # a Content-Encoding its body does not follow
+            raise Unanswered(f"an answer that cannot be decoded: {error}", _line(request)) from None
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _FRAMING]
         done = httpx.Response(
             response.status_code,

@@ -51,6 +51,7 @@ def _garbage(n: int) -> tuple[int, str, bytes]:
             b"<html><body><h1>500</h1><script>alert(1)</script>\x1b]0;title\x07</body></html>",
         ),
         (200, "application/json; charset=no-such-charset", b'{"list": []}'),
+        (200, "application/json\r\nContent-Encoding: gzip", b"\x1f\x8b\x08\x00 not gzip at all"),
     ]
     return kinds[n % len(kinds)]
 
@@ -181,10 +182,10 @@ class Handler(socketserver.BaseRequestHandler):
 
     def case_mixed(self, count: int, headers: dict[str, str]) -> None:
         """Garbage of every kind, an echo of the key and a redirect, in turn."""
-        turn = count % 9
-        if turn == 7:
-            return self.case_echo(count, headers)
+        turn = count % 10
         if turn == 8:
+            return self.case_echo(count, headers)
+        if turn == 9:
             return self.case_redirect(count, headers)
         return self.case_garbage(turn, headers)
 
