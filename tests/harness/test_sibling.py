@@ -135,7 +135,7 @@ def test_progress_says_the_sibling_is_still_running_until_it_has_reported() -> N
 
     progress = Progress(io.StringIO(), "periodic", period=0)
     twin = sibling.Sibling(lambda: {"evidence": None, "collected": []}, progress)
-    assert progress.status().endswith("; test_schemathesis.py in a second process")
+    assert progress.status().endswith("; test_schemathesis.py in a second process, counted when it ends")
     twin.wait()
     assert "second process" not in progress.status()
 
