@@ -122,7 +122,10 @@ class Api:
         self, request: httpx.Request, auth: tuple[str, str] | None, **extra: Any
     ) -> tuple[httpx.Response, Exchange]:
         if self._silent >= SILENT_LIMIT:
-            raise RunStopped(f"the target left {SILENT_LIMIT} requests in a row unanswered")
+            raise RunStopped(
+                f"the target stopped answering ({SILENT_LIMIT} requests in a row went unanswered), "
+                "so the run stopped sending"
+            )
         if self.recorder.unanswered is not None:  # hypothesis's retries of this test end at once
             raise Unanswered(self.recorder.unanswered.reason, self.recorder.unanswered.request)
         try:

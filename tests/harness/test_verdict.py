@@ -168,7 +168,7 @@ def test_a_target_that_stops_answering_mid_run_leaves_it_incomplete_never_errore
     unanswered = model["run"]["unanswered"]
     assert 1 <= len(unanswered) <= SILENT_LIMIT
     assert all(u["reason"].startswith("no answer: ") for u in unanswered)  # refused, or cut off
-    assert model["run"]["stop_reason"] == f"the target left {SILENT_LIMIT} requests in a row unanswered"
+    assert model["run"]["stop_reason"].startswith(f"the target stopped answering ({SILENT_LIMIT} requests")
     not_run = {t["nodeid"] for t in model["tests"] if t["outcome"] == "not_run"}
     assert {u["test"] for u in unanswered} < not_run
     assert "Traceback" not in out and "left" in out and "requests unanswered" in out

@@ -200,7 +200,7 @@ def test_a_target_that_went_away_stops_the_run_after_a_few_requests_in_a_row():
         except Unanswered:
             sent.append("unanswered")
     assert sent == ["unanswered"] * 3 + ["answered"] + ["unanswered"] * SILENT_LIMIT  # an answer resets it
-    with pytest.raises(RunStopped, match=f"left {SILENT_LIMIT} requests in a row unanswered"):
+    with pytest.raises(RunStopped, match=f"stopped answering \\({SILENT_LIMIT} requests in a row went"):
         api.call("personalized_offers", body={"customer_id": "c"})
     assert recorder.requests == 3 + 1 + SILENT_LIMIT
 
