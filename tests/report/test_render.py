@@ -219,3 +219,22 @@ def test_a_run_split_over_processes_says_so_in_its_details():
     assert "tests run by" not in html.render(results)
     results["run"]["processes"] = 2
     assert "requests sent · tests run by 2 processes" in html.render(results)
+
+
+def test_requests_left_unanswered_are_named_in_the_banner_and_listed_in_the_details(tmp_path):
+    results = json.loads((SAMPLES / "clean.json").read_text(encoding="utf-8"))
+    unanswered = [
+        {"test": f"suites/t.py::test_{n}", "request": "POST http://t/api/v2/orders", "reason": "no answer: X"}
+        for n in range(23)
+    ]
+    results["run"] |= {"unanswered": unanswered, "complete": False}
+    results["summary"]["verdict"] = "incomplete"
+    jsonschema.Draft202012Validator(SCHEMA).validate(results)
+    page = html.render(results)
+    assert "the target left 23 requests unanswered (POST http://t/api/v2/orders: no answer: X)" in page
+    assert '<a href="#unanswered">Every request left unanswered</a>' in page and 'id="unanswered"' in page
+    assert (
+        page.count("in <code>suites/t.py::test_") == 20 and "and 3 more in <code>results.json</code>" in page
+    )
+    junit = ET.fromstring(write_all(results, tmp_path)["junit.xml"].read_text(encoding="utf-8"))
+    assert junit.find(".//property[@name='run_unanswered']").get("value") == "23"
