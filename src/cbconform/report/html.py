@@ -180,7 +180,7 @@ def _verdict(r: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any]:
         "must_failed": [x["id"] for x in failed if x["gating"]],
         "advisory": [x["id"] for x in failed if not x["gating"]],
         "incomplete": incomplete,
-        "stop_reason": incomplete_because(run),
+        "why_incomplete": incomplete_because(run),
         "not_examined": [str(x) for x in summary["not_examined"]],
         "fatal": run["fatal"],
         "errors": len(r["errors"]),
