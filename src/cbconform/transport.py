@@ -185,8 +185,9 @@ class Mannered(httpx.BaseTransport):
         return None if self._ends_at is None else self._ends_at - time.monotonic()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        restore = bool(request.extensions.get("restore"))
         for attempt in range(self.RETRIES_ON_429 + 1):
-            self._wait_turn(bool(request.extensions.get("restore")))
+            self._wait_turn(restore)
             response = self._inner.handle_request(request)
             if (
                 response.status_code != 429
@@ -195,8 +196,18 @@ class Mannered(httpx.BaseTransport):
             ):
                 return response
             response.read()
-            time.sleep(_retry_after(response))
+            self._wait_out(_retry_after(response), restore)
         return response
+
+    def _wait_out(self, seconds: float, restore: bool) -> None:
+        """The target's Retry-After, unless the run deadline would pass first: then the run stops now."""
+        left = self.remaining()
+        if left is not None and seconds >= left and not restore:
+            raise RunStopped(
+                f"the run deadline ({self._run_deadline_s:g} s) would pass while the target's rate limit "
+                f"(Retry-After {seconds:g} s) is waited out"
+            )
+        time.sleep(seconds)
 
     def _wait_turn(self, restore: bool = False) -> None:
         """A restoring request (a test putting back the target's rate limit) is sent whatever is spent."""

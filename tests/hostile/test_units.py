@@ -235,6 +235,15 @@ def test_a_story_is_told_whatever_the_nesting_of_either_body():
     assert told["ids"] == {} and "sent_ids" not in told
 
 
+def test_a_retry_after_beyond_the_run_deadline_stops_the_run_at_once():
+    limited = httpx.MockTransport(lambda r: httpx.Response(429, headers={"Retry-After": "30"}))
+    client = httpx.Client(transport=Mannered(limited, None, None, run_deadline_s=5))
+    started = time.monotonic()
+    with pytest.raises(RunStopped, match=r"would pass while the target's rate limit \(Retry-After 30 s\)"):
+        client.get("http://t/")
+    assert time.monotonic() - started < 2
+
+
 def test_a_throttled_run_says_so_once():
     said = []
     transport = Mannered(httpx.MockTransport(lambda r: httpx.Response(200)), 6000, None, notify=said.append)
