@@ -15,6 +15,7 @@ from cbconform.checks import ConformanceFailure, NotApplicable
 from cbconform.results import Evidence, TestRecord
 from cbconform.transport import RunStopped, Unanswered
 
+NOT_RUN = "Not run: "  # how pytest's skip report of a test the run could not examine begins
 BLOB = re.compile(r"@reproduce_failure\('([^']+)', (b'[^']+')\)")
 
 
@@ -50,7 +51,7 @@ class Classifier:
         if isinstance(error, RunStopped):
             self.on_stop(str(error))
             test.outcome, test.message = "not_run", str(error)
-            report.outcome, report.longrepr = "skipped", (str(report.fspath), 0, f"Not run: {error}")
+            _not_run(report, test.message)
             return
         found = conformance_failures(error)
         unanswered = None if found else _unanswered(error)
@@ -59,7 +60,7 @@ class Classifier:
                 entry = {"test": test.nodeid, "request": unanswered.request, "reason": unanswered.reason}
                 self.evidence.unanswered.append(entry)
                 test.outcome, test.message = "not_run", f"the target gave {unanswered}"
-            report.outcome, report.longrepr = "skipped", (str(report.fspath), 0, f"Not run: {test.message}")
+            _not_run(report, test.message)
             return
         if report.skipped:
             test.outcome = "xfail" if hasattr(report, "wasxfail") else "skip"
@@ -110,6 +111,10 @@ class Classifier:
     def _error(self, test: TestRecord, message: str, detail: str) -> None:
         test.outcome, test.message = "error", message
         self.evidence.errors.append({"test": test.nodeid, "message": message, "detail": detail})
+
+
+def _not_run(report: pytest.TestReport, message: str) -> None:
+    report.outcome, report.longrepr = "skipped", (str(report.fspath), 0, NOT_RUN + message)
 
 
 def _unanswered(error: BaseException | None) -> Unanswered | None:

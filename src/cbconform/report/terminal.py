@@ -16,6 +16,7 @@ from typing import Any, TextIO
 import pytest
 
 from cbconform.checks import ConformanceFailure
+from cbconform.outcomes import NOT_RUN
 from cbconform.report import incomplete_because, safe
 from cbconform.report.defaults import normalise
 from cbconform.report.links import failure_link
@@ -114,7 +115,7 @@ class Progress:
         if report.skipped:  # cbconform.outcomes marks a test the run stopped first, or left unanswered
             longrepr = getattr(report, "longrepr", None)
             text = longrepr[2] if isinstance(longrepr, tuple) else ""
-            return "not_run" if text.startswith("Not run:") else "skip"
+            return "not_run" if text.startswith(NOT_RUN) else "skip"
         return "fail" if report.nodeid in self.broken else "error"
 
     def _count(self, report: pytest.TestReport, outcome: str) -> None:
